@@ -1,0 +1,1 @@
+"""Dagster assets: ingest (one per source), dbt models, publish, briefings."""

@@ -1,0 +1,46 @@
+"""Publish: after dbt built and tested the marts, copy the working warehouse to the read-only
+published file atomically, so readers always see the last complete refresh."""
+
+import duckdb
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from dagster_project.assets.dbt import build_id_for, regiocode_dbt_assets
+from dagster_project.assets.ingest import DUCKDB_POOL
+from dagster_project.resources import RegiocodeResource
+from dagster_project.warehouse import publish
+
+MART_TABLES = ("defining_codes", "dynamic_codes", "basic_code", "code_contributions", "observations")
+
+
+@asset(
+    group_name="publish",
+    kinds={"duckdb"},
+    deps=[regiocode_dbt_assets],
+    pool=DUCKDB_POOL,
+    description="The published read-only warehouse $REGIOCODE_HOME/warehouse/regiocode.duckdb (atomic rename).",
+)
+def published_warehouse(context: AssetExecutionContext, regiocode: RegiocodeResource) -> MaterializeResult:
+    paths = regiocode.paths
+    build_id = build_id_for(context)
+    con = duckdb.connect(str(paths.work_db), read_only=True)
+    try:
+        built = con.execute("SELECT build_id, data_label FROM marts.build_info").fetchone()
+        counts = {t: con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0] for t in MART_TABLES}
+    finally:
+        con.close()
+    if built is None or built[0] != build_id:
+        raise RuntimeError(
+            f"the working warehouse was built by {built[0] if built else 'nothing'}, not by this run ({build_id}): "
+            "refusing to publish a warehouse this run did not build and test"
+        )
+    path = publish(paths.work_db, paths.published_db)
+    context.log.info("published %s (build %s, %s)", path, build_id, built[1])
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(path)),
+            "build_id": build_id,
+            "data_label": built[1],
+            "bytes": path.stat().st_size,
+            **{f"rows_{t}": int(n) for t, n in counts.items()},
+        }
+    )

@@ -1,0 +1,35 @@
+"""Briefing rendering: one context per region → HTML (Jinja2) and PDF (Typst) in Russian and English.
+
+Usage::
+
+    charts = make_charts(context)                  # once per region, shared by both languages
+    for lang in ("ru", "en"):
+        render_briefing(context, out_dir / lang, lang, charts)
+    render_index([index_entry(c) for c in contexts], out_dir / lang, lang)
+"""
+
+from dagster_project.briefings.charts import make_charts
+from dagster_project.briefings.render import (
+    BriefingFiles,
+    BriefingRenderError,
+    build_view,
+    index_entry,
+    render_briefing,
+    render_html,
+    render_index,
+    render_pdf_bytes,
+    safe_code,
+)
+
+__all__ = [
+    "BriefingFiles",
+    "BriefingRenderError",
+    "build_view",
+    "index_entry",
+    "make_charts",
+    "render_briefing",
+    "render_html",
+    "render_index",
+    "render_pdf_bytes",
+    "safe_code",
+]

@@ -1,0 +1,172 @@
+"""Locale-aware formatting of numbers and dates for the briefings (Russian and English).
+
+Hand-written rather than Babel: the briefings need a handful of fixed patterns, and the same
+strings must appear in the HTML and in the PDF, so they are made once here and handed to both
+templates as data. Every function accepts ``None`` (and other non-values) and returns a dash,
+because a briefing must render whatever gaps the warehouse has.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta
+
+SUPPORTED_LANGS: tuple[str, ...] = ("ru", "en")
+
+NBSP = "\u00a0"  # Russian digit-group separator: a number never breaks across lines
+MINUS = "\u2212"  # typographic minus, the same width as the plus sign
+DASH = "\u2014"  # shown for a missing value in both languages
+
+_MONTHS = {
+    "ru": (
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+_LEADING_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?![\dT:])(.*)$", re.DOTALL)
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if a message catalog exists for it; fail early with the choices otherwise."""
+    if lang not in SUPPORTED_LANGS:
+        raise ValueError(f"unsupported briefing language {lang!r}; expected one of {SUPPORTED_LANGS}")
+    return lang
+
+
+def as_float(value: object) -> float | None:
+    """Coerce a context value to a finite float, or ``None`` when it is not a usable number.
+
+    Booleans are refused (``True`` is not 1.0 in a statistics table) and NaN/inf count as missing.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def format_number(value: object, lang: str, digits: int = 1, signed: bool = False) -> str:
+    """Format a number as ``1 234,5`` (ru, no-break space, decimal comma) or ``1,234.5`` (en).
+
+    ``signed`` adds ``+`` to positive values (for changes); negatives always get a real minus.
+    A value that rounds to zero gets no sign, so a change never reads ``−0,000``.
+    """
+    check_lang(lang)
+    number = as_float(value)
+    if number is None:
+        return DASH
+    text = f"{abs(number):,.{digits}f}"
+    if lang == "ru":
+        text = text.replace(",", NBSP).replace(".", ",")
+    if float(f"{abs(number):.{digits}f}") == 0:
+        return text
+    if number < 0:
+        return MINUS + text
+    return "+" + text if signed else text
+
+
+def format_int(value: object, lang: str) -> str:
+    """Format a count with digit grouping (``4 321`` / ``4,321``)."""
+    return format_number(value, lang, digits=0)
+
+
+def format_year(value: object) -> str:
+    """Format a year as plain digits: a year is never digit-grouped (``2023``, not ``2 023``)."""
+    number = as_float(value)
+    if number is None or number != int(number):
+        return DASH
+    return str(int(number))
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """Parse an ISO date or timestamp (``Z`` and offsets accepted); ``None`` when it is not one."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _format_day(moment: date, lang: str) -> str:
+    month = _MONTHS[lang][moment.month - 1]
+    if lang == "ru":
+        return f"{moment.day}{NBSP}{month} {moment.year}{NBSP}г."
+    return f"{moment.day}{NBSP}{month} {moment.year}"
+
+
+def _format_offset(offset: timedelta | None) -> str:
+    if offset is None:
+        return ""
+    if not offset:
+        return " UTC"
+    sign = "+" if offset >= timedelta(0) else MINUS
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f" UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_date(value: object, lang: str, with_time: bool = False) -> str:
+    """Format a date as ``23 ноября 2026 г.`` / ``23 November 2026``, optionally with ``, 23:15 UTC``.
+
+    A string that is not an ISO date is returned unchanged (it is still information);
+    a missing value is a dash.
+    """
+    check_lang(lang)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DASH
+    moment = parse_datetime(value)
+    if moment is None:
+        return str(value)
+    text = _format_day(moment, lang)
+    is_timestamp = isinstance(value, datetime) or (isinstance(value, str) and len(value.strip()) > 10)
+    if with_time and is_timestamp:
+        text += f", {moment:%H:%M}{_format_offset(moment.utcoffset())}"
+    return text
+
+
+def format_vintage(value: object, lang: str) -> str:
+    """Format a data-vintage label, localising a leading ISO date: ``2024-03-01 (demo v2)``
+    becomes ``1 марта 2024 г. (demo v2)``; any other text is kept as the warehouse wrote it."""
+    check_lang(lang)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DASH
+    text = str(value)
+    match = _LEADING_ISO_DATE.match(text)
+    if not match:
+        return text
+    moment = parse_datetime(match.group(1))
+    if moment is None:
+        return text
+    return _format_day(moment, lang) + match.group(2)

@@ -1,0 +1,217 @@
+"""`regiocode`: refresh the warehouse in-process, query it read-only.
+
+    regiocode refresh [--source NAME ...] [--path PATH] [--home DIR]
+    regiocode sql "SELECT ..." [--format table|csv|json]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dagster_project import sqlaccess
+from dagster_project.settings import DEMO_LABEL, Paths
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="regiocode: codes of neo-industrial development of regions."
+)
+console = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+STAGE_NAMES = {
+    "demo_source": "ingest (demo)",
+    "rosstat_source": "ingest (rosstat)",
+    "eurostat_source": "ingest (eurostat)",
+    "raw_layer": "raw layer checks",
+    "regiocode_dbt_assets": "dbt build (models + tests)",
+    "published_warehouse": "publish",
+    "briefings": "briefings",
+}
+
+
+class _Progress:
+    """Turns Dagster step events into one line per stage with its duration."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.timings: dict[str, float] = {}
+        self.failures: list[str] = []
+
+    def __call__(self, entry: Any) -> None:
+        event = getattr(entry, "dagster_event", None)
+        if event is None:
+            return
+        step = event.step_key or ""
+        name = STAGE_NAMES.get(step, step)
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            self.started[step] = time.perf_counter()
+            console.print(f"[cyan]→[/] {name} …")
+        elif kind == "STEP_SUCCESS":
+            elapsed = time.perf_counter() - self.started.get(step, time.perf_counter())
+            self.timings[name] = elapsed
+            console.print(f"[green]✓[/] {name} [dim]{elapsed:.1f} s[/]")
+        elif kind == "STEP_FAILURE":
+            error = getattr(event.event_specific_data, "error", None)
+            self.failures.append(f"{name}: {(error.message if error else entry.user_message).strip()}")
+            console.print(f"[red]✗ {name} failed[/]")
+        elif kind == "STEP_SKIPPED":
+            console.print(f"[yellow]- {name} skipped (an upstream step failed)[/]")
+
+
+def run_refresh(
+    home: Path, sources: list[str], rosstat_path: str = "", eurostat_path: str = "", eurostat_base_url: str = ""
+) -> dict[str, Any]:
+    """Materialise the refresh graph in this process; returns a summary for the closing table."""
+    from dagster import DagsterInstance, Definitions, define_asset_job
+    from dagster._core.utils import make_new_run_id
+
+    from dagster_project.assets.dbt import dbt_resource
+    from dagster_project.assets.ingest import SOURCE_ASSETS
+    from dagster_project.definitions import PIPELINE_ASSETS, refresh_selection
+    from dagster_project.resources import RegiocodeResource
+
+    progress = _Progress()
+    regiocode = RegiocodeResource(
+        home=str(home), sources=sources, rosstat_path=rosstat_path,
+        eurostat_path=eurostat_path, eurostat_base_url=eurostat_base_url,
+    )
+    job = define_asset_job("cli_refresh", selection=refresh_selection(sources))
+    defs = Definitions(
+        assets=[*SOURCE_ASSETS.values(), *PIPELINE_ASSETS],
+        jobs=[job],
+        resources={"dbt": dbt_resource(), "regiocode": regiocode},
+    )
+    started = time.perf_counter()
+    run_id = make_new_run_id()
+    # Dagster's console log is kept to errors; the progress lines come from the run's events.
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_event_listener(run_id, progress)
+        result = defs.resolve_job_def("cli_refresh").execute_in_process(
+            run_config=quiet, instance=instance, raise_on_error=False, run_id=run_id
+        )
+        metadata: dict[str, dict[str, Any]] = {}
+        for event in result.get_asset_materialization_events():
+            mat = event.event_specific_data.materialization
+            metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+    return {
+        "success": result.success,
+        "failures": progress.failures,
+        "timings": progress.timings,
+        "seconds": time.perf_counter() - started,
+        "metadata": metadata,
+        "paths": Paths.from_env(home),
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    meta = summary["metadata"]
+    paths: Paths = summary["paths"]
+    raw = meta.get("raw_observations", {})
+    rejects = meta.get("raw_rejects", {}).get("rejects", 0)
+    brief = meta.get("briefings", {})
+    pub = meta.get("published_warehouse", {})
+    table = Table(title="regiocode refresh", show_header=False)
+    table.add_row("sources", str(raw.get("active_sources", "—")))
+    table.add_row("rows (raw, active sources)", str(raw.get("rows", "—")))
+    table.add_row("regions", str(raw.get("regions", "—")))
+    table.add_row("years", str(raw.get("years", "—")))
+    table.add_row("rejects", str(rejects))
+    table.add_row("briefings", f"{brief.get('regions', 0)} regions × 2 languages: {brief.get('rendered', 0)} rendered, "
+                  f"{brief.get('unchanged', 0)} unchanged → {brief.get('folder', '—')}")
+    table.add_row("published warehouse", str(pub.get("path", paths.published_db)))
+    table.add_row("build", f"{pub.get('build_id', '—')} ({pub.get('data_label', '—')})")
+    table.add_row("time", f"{summary['seconds']:.1f} s")
+    out.print(table)
+    if pub.get("data_label") == DEMO_LABEL:
+        out.print(f"[bold yellow]Note: built from {DEMO_LABEL}: not official statistics.[/]")
+
+
+@app.command()
+def refresh(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="Source(s) to import: demo, rosstat, eurostat (default: demo)."),
+    ] = None,
+    path: Annotated[Path | None, typer.Option(help="Folder or file(s) the named source imports from.")] = None,
+    base_url: Annotated[str, typer.Option("--base-url", help="Eurostat API base URL to pull from.")] = "",
+    home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
+) -> None:
+    """Run the whole graph once, in-process: ingest, dbt build and tests, publish, briefings."""
+    sources = source or ["demo"]
+    home = Paths.from_env(home).home
+    path_str = str(path.resolve()) if path else ""
+    if path and not path.exists():
+        console.print(f"[red]error:[/] --path {path} does not exist")
+        raise typer.Exit(2)
+    console.print(f"regiocode refresh: sources {', '.join(sources)} → {home}")
+    try:
+        summary = run_refresh(
+            home, sources,
+            rosstat_path=path_str if "rosstat" in sources else "",
+            eurostat_path=path_str if "eurostat" in sources else "",
+            eurostat_base_url=base_url,
+        )
+    except ValueError as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2) from err
+    if not summary["success"]:
+        console.print("[red]refresh failed; the published warehouse was left as it was.[/]")
+        for failure in summary["failures"]:
+            console.print(f"  [red]{failure}[/]")
+        raise typer.Exit(1)
+    _print_summary(summary)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query (SELECT).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds before the query is interrupted.")
+    ] = sqlaccess.DEFAULT_TIMEOUT_S,
+    limit: Annotated[int, typer.Option(help="Row limit for the table format.")] = sqlaccess.DEFAULT_ROW_LIMIT,
+) -> None:
+    """Query the published warehouse read-only."""
+    if format not in ("table", "csv", "json"):
+        console.print("[red]error:[/] --format must be table, csv or json")
+        raise typer.Exit(2)
+    paths = Paths.from_env(home)
+    try:
+        result = sqlaccess.run_query(paths.published_db, query, timeout_s=timeout,
+                                     row_limit=limit if format == "table" else None)
+    except sqlaccess.SqlRefused as err:
+        console.print(f"[red]{err}[/]")
+        raise typer.Exit(3) from err
+    except sqlaccess.SqlFailed as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(1) from err
+    if format == "csv":
+        sys.stdout.write(sqlaccess.to_csv(result))
+    elif format == "json":
+        sys.stdout.write(sqlaccess.to_json(result) + "\n")
+    else:
+        table = Table(*result.columns)
+        for row in result.rows:
+            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        out.print(table)
+        if result.truncated:
+            console.print(f"[yellow]showing the first {limit} rows (--limit to change, or --format csv for all)[/]")
+
+
+def main() -> None:
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    app()
+
+
+if __name__ == "__main__":
+    main()

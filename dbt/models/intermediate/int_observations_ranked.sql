@@ -1,0 +1,21 @@
+-- Every observation with its place in the release history of the same published cell:
+-- release_rank 1 is the latest release (it supersedes the others, which are kept).
+with observations as (
+
+    select * from {{ ref('stg_raw__observations') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by source, dataset, table_code, region_key, indicator_key, period
+            order by release_date desc nulls last, retrieved_at desc nulls last, release desc
+        ) as release_rank
+    from observations
+
+)
+
+select * from ranked

@@ -1,0 +1,18 @@
+{{ config(alias="regions") }}
+-- The region register (reference): territories, their names, hierarchy and validity.
+select
+    region_code,
+    okato,
+    name_ru,
+    name_en,
+    country,
+    level,
+    nullif(parent_code, '') as parent_code,
+    nullif(within_code, '') as within_code,
+    nullif(universe, '') as universe,
+    capital_region,
+    valid_from,
+    valid_to,
+    aliases,
+    {{ build_columns() }}
+from {{ ref('regions') }}

@@ -1,0 +1,215 @@
+"""Unit tests of the briefing's number/date formatting, charts and view (no PDF compile here)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from dagster_project.briefings.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, make_charts, year_ticks
+from dagster_project.briefings.formatting import (
+    DASH,
+    MINUS,
+    NBSP,
+    format_date,
+    format_int,
+    format_number,
+    format_vintage,
+    format_year,
+)
+from dagster_project.briefings.render import TEMPLATES_DIR, build_view, safe_code
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_russian_number_format_uses_nbsp_groups_and_decimal_comma() -> None:
+    assert format_number(1234.5, "ru") == f"1{NBSP}234,5"
+    assert format_number(1234567.25, "ru", digits=2) == f"1{NBSP}234{NBSP}567,25"
+    assert format_number(0.5, "ru", digits=3) == "0,500"
+
+
+def test_english_number_format() -> None:
+    assert format_number(1234.5, "en") == "1,234.5"
+    assert format_number(1234567.25, "en", digits=2) == "1,234,567.25"
+
+
+def test_signs_use_real_minus_and_plus_for_changes() -> None:
+    assert format_number(-0.0071, "ru", digits=3) == f"{MINUS}0,007"
+    assert format_number(0.012, "en", digits=3, signed=True) == "+0.012"
+    assert format_number(0.012, "en", digits=3) == "0.012"
+    # a change that rounds to zero carries no sign: never "−0,000"
+    assert format_number(-0.0001, "ru", digits=3, signed=True) == "0,000"
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), math.inf, "abc", True, ""])
+def test_missing_or_unusable_numbers_are_a_dash(value: object) -> None:
+    assert format_number(value, "ru") == DASH
+    assert format_number(value, "en", signed=True) == DASH
+
+
+def test_counts_and_years() -> None:
+    assert format_int(4321, "ru") == f"4{NBSP}321"
+    assert format_int(4321, "en") == "4,321"
+    assert format_int(None, "en") == DASH
+    assert format_year(2023) == "2023"  # a year is never grouped
+    assert format_year(2023.0) == "2023"
+    assert format_year(None) == DASH
+
+
+def test_dates_are_localised() -> None:
+    assert (
+        format_date("2026-11-23T23:15:00+00:00", "ru", with_time=True)
+        == f"23{NBSP}ноября 2026{NBSP}г., 23:15 UTC"
+    )
+    assert (
+        format_date("2026-11-23T23:15:00+00:00", "en", with_time=True) == f"23{NBSP}November 2026, 23:15 UTC"
+    )
+    assert (
+        format_date("2026-05-02T08:05:00+03:00", "en", with_time=True) == f"2{NBSP}May 2026, 08:05 UTC+03:00"
+    )
+    assert format_date("2026-11-23T23:10:00", "ru", with_time=True) == f"23{NBSP}ноября 2026{NBSP}г., 23:10"
+    assert format_date("2024-03-01", "ru", with_time=True) == f"1{NBSP}марта 2024{NBSP}г."
+    assert format_date("spring 2024", "en") == "spring 2024"
+    assert format_date(None, "ru") == DASH
+
+
+def test_vintage_localises_a_leading_date_and_keeps_the_rest() -> None:
+    assert format_vintage("2024-03-01 (demo v2)", "ru") == f"1{NBSP}марта 2024{NBSP}г. (demo v2)"
+    assert format_vintage("2024-03-01 (demo v2)", "en") == f"1{NBSP}March 2024 (demo v2)"
+    assert format_vintage("Регионы России 2023", "en") == "Регионы России 2023"
+    assert format_vintage(None, "en") == DASH
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported briefing language 'de'"):
+        format_number(1, "de")
+
+
+def test_safe_code() -> None:
+    assert safe_code("RU-SVE") == "RU-SVE"
+    assert safe_code("../x y") == "x_y"
+    assert safe_code(None) == "region"
+
+
+def test_message_catalogs_have_the_same_keys_and_no_empty_text() -> None:
+    catalogs = {
+        lang: json.loads((TEMPLATES_DIR / "messages" / f"{lang}.json").read_text("utf-8"))
+        for lang in ("ru", "en")
+    }
+    assert set(catalogs["ru"]) == set(catalogs["en"])
+    for catalog in catalogs.values():
+        assert all(isinstance(text, str) and text.strip() for text in catalog.values())
+        # the same placeholders in both languages, or str.format would fail in one of them
+    for key in catalogs["en"]:
+        assert set(re.findall(r"{(\w+)}", catalogs["en"][key])) == set(
+            re.findall(r"{(\w+)}", catalogs["ru"][key])
+        ), key
+
+
+# ---------------------------------------------------------------- charts
+
+
+def _rows() -> list[dict]:
+    return [
+        {"year": 2000, "production_code": 1.0, "institutional_code": 0.0, "social_code": 0.5},
+        {"year": 2001, "production_code": 0.5, "institutional_code": 0.5, "social_code": None},
+        {"year": 2002, "production_code": 0.0, "institutional_code": 1.0, "social_code": 0.5},
+    ]
+
+
+def test_chart_is_valid_language_neutral_svg() -> None:
+    svg = make_charts({"codes": _rows()})["codes"]
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    texts = sorted(el.text or "" for el in root.iter(f"{SVG}text"))
+    # only the legend letters, years and the two ends of the 0–1 scale: nothing to translate
+    assert texts == ["0", "1", "2000", "2001", "2002", "I", "P", "S"]
+
+
+def test_chart_points_are_placed_on_the_0_1_scale() -> None:
+    root = ET.fromstring(make_charts({"codes": _rows()})["codes"])
+    groups = {g.get("data-series"): g for g in root.iter(f"{SVG}g")}
+    p_line = groups["P"].find(f"{SVG}polyline").get("points").split()
+    right = WIDTH - RIGHT
+    # P goes 1.0 → 0.5 → 0.0 across 2000–2002: top-left to bottom-right of the plot area
+    assert p_line == [
+        f"{LEFT:.1f},{TOP:.1f}",
+        f"{(LEFT + right) / 2:.1f},{(TOP + HEIGHT - BOTTOM) / 2:.1f}",
+        f"{right:.1f},{HEIGHT - BOTTOM:.1f}",
+    ]
+
+
+def test_chart_breaks_the_line_at_a_missing_value() -> None:
+    root = ET.fromstring(make_charts({"codes": _rows()})["codes"])
+    groups = {g.get("data-series"): g for g in root.iter(f"{SVG}g")}
+    # S has 2000 and 2002 only: two markers, no line bridging the missing 2001
+    assert groups["S"].findall(f"{SVG}polyline") == []
+    assert len(groups["S"].findall(f"{SVG}polygon")) == 2
+    assert len(groups["I"].findall(f"{SVG}polyline")) == 1
+
+
+def test_no_chart_without_values() -> None:
+    assert make_charts({"codes": [{"year": 2000, "production_code": None}]}) == {}
+    assert make_charts({}) == {}
+
+
+def test_year_ticks() -> None:
+    assert year_ticks(2000, 2023) == [2000, 2005, 2010, 2015, 2020]
+    assert year_ticks(2018, 2023) == [2018, 2019, 2020, 2021, 2022, 2023]
+    assert year_ticks(2023, 2023) == [2023]
+
+
+# ---------------------------------------------------------------- view
+
+
+def test_view_of_an_empty_context_is_all_dashes() -> None:
+    view = build_view({"region": {"code": "RU-X"}}, "ru", has_chart=False)
+    assert view["region_name"] == "RU-X"
+    assert view["chart"] is None and view["table"]["rows"] == []
+    assert {k["value"] for k in view["key_figures"]} == {DASH}
+    assert view["data_vintage"] == DASH and view["generated_at"] == DASH
+    json.dumps(view)  # the PDF template reads it as JSON
+
+
+def test_view_takes_the_latest_year_and_the_other_language_as_fallback() -> None:
+    context = {
+        "region": {"code": "DE71", "name_en": "Darmstadt"},
+        "latest_year": 2022,
+        "codes": [
+            {"year": 2023, "production_code": 0.9},
+            {"year": 2022, "production_code": 0.25, "innovation_code": -0.05},
+        ],
+    }
+    view = build_view(context, "ru", has_chart=False)
+    assert view["region_name"] == "Darmstadt"
+    assert view["key_figures"][0]["value"] == "0,250"
+    assert view["key_figures"][0]["change"] == f"{MINUS}0,050"
+    assert [row[0] for row in view["table"]["rows"]] == ["2022", "2023"]
+
+
+def test_templates_dir_exists() -> None:
+    assert Path(TEMPLATES_DIR, "briefing.typ").is_file() and Path(TEMPLATES_DIR, "briefing.html.j2").is_file()
+
+
+def test_view_prefers_the_language_then_the_generic_text() -> None:
+    context = {
+        "region": {"code": "RU-SVE", "name_ru": "Свердловская область", "name_en": "Sverdlovsk Oblast"},
+        "coverage_notes": [
+            {"year": 2004, "family": "social", "reason": "weight 0.5", "reason_ru": "вес 0,5"},
+            {"year": 2003, "family": "unknown", "reason": "weight 0.4"},
+        ],
+        "top_contributions": [
+            {"indicator_code": "x_code", "family": "social", "contribution_change": 0.01, "year": 2022}
+        ],
+    }
+    ru, en = build_view(context, "ru", has_chart=False), build_view(context, "en", has_chart=False)
+    assert [n["year"] for n in ru["coverage_notes"]] == ["2003", "2004"]  # sorted by year
+    assert ru["coverage_notes"][1] == {"year": "2004", "family": "Социальный код (S)", "reason": "вес 0,5"}
+    assert en["coverage_notes"][1] == {"year": "2004", "family": "Social code (S)", "reason": "weight 0.5"}
+    assert en["coverage_notes"][0]["family"] == "unknown"
+    assert en["contributions"] == [{"name": "x_code", "code": "S", "change": "+0.010"}]
+    assert "2022" in en["contributions_intro"]
