@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -206,6 +207,39 @@ def sql(
         out.print(table)
         if result.truncated:
             console.print(f"[yellow]showing the first {limit} rows (--limit to change, or --format csv for all)[/]")
+
+
+@app.command()
+def sources(
+    name: Annotated[str, typer.Argument(help="Source: rosstat, eurostat or demo.")],
+    report: Annotated[bool, typer.Option("--report", help="Coverage per catalog indicator.")] = False,
+    home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table or csv.")] = "table",
+) -> None:
+    """What a source contributed to the published warehouse (--report: coverage per indicator)."""
+    from dagster_project.coverage import report_from_warehouse
+
+    paths = Paths.from_env(home)
+    try:
+        con = sqlaccess.open_readonly(paths.published_db)
+    except sqlaccess.SqlFailed as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(1) from err
+    try:
+        frame = report_from_warehouse(con, name)
+    finally:
+        con.close()
+    if not report:
+        covered = int((frame["status"] == "covered").sum())
+        out.print(f"{name}: {covered} of {len(frame)} catalog indicators covered (--report for the table)")
+        return
+    if format == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    table = Table(*frame.columns, title=f"{name}: coverage of the indicator catalog")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    out.print(table)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from dagster_project.assets.dbt import dbt_resource, regiocode_dbt_assets
 from dagster_project.assets.ingest import SOURCE_ASSETS, raw_layer
 from dagster_project.assets.publish import published_warehouse
 from dagster_project.resources import RegiocodeResource, sources_from_env
+from dagster_project.sensors import INBOX_SOURCES, make_inbox_sensor
 
 PIPELINE_ASSETS = [raw_layer, regiocode_dbt_assets, published_warehouse, briefings]
 
@@ -30,6 +31,16 @@ refresh_job = define_asset_job(
     description="Full refresh of the configured sources (REGIOCODE_SOURCES): ingest, dbt build, publish, briefings.",
 )
 
+inbox_jobs = {
+    source: define_asset_job(
+        f"{source}_inbox_refresh",
+        selection=refresh_selection([source]),
+        description=f"Import files dropped into the {source} inbox, then rebuild, publish and render.",
+    )
+    for source in INBOX_SOURCES
+}
+inbox_sensors = [make_inbox_sensor(source, job.name) for source, job in inbox_jobs.items()]
+
 monthly_refresh = ScheduleDefinition(
     name="monthly_refresh",
     job=refresh_job,
@@ -40,7 +51,8 @@ monthly_refresh = ScheduleDefinition(
 
 defs = Definitions(
     assets=[*SOURCE_ASSETS.values(), *PIPELINE_ASSETS],
-    jobs=[refresh_job],
+    jobs=[refresh_job, *inbox_jobs.values()],
     schedules=[monthly_refresh],
+    sensors=inbox_sensors,
     resources={"dbt": dbt_resource(), "regiocode": RegiocodeResource()},
 )

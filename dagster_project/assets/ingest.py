@@ -2,7 +2,10 @@
 warehouse, with provenance metadata, retries with backoff, and all DuckDB writers in one pool."""
 
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 from dagster import (
@@ -16,9 +19,13 @@ from dagster import (
     multi_asset,
 )
 
+from dagster_project.coverage import coverage_report
 from dagster_project.resources import RegiocodeResource
-from dagster_project.sources.base import ImportBatch
+from dagster_project.settings import SEEDS_DIR
+from dagster_project.sources import eurostat, rosstat
+from dagster_project.sources.base import OBSERVATION_COLUMNS, ImportBatch, SourceError, empty_frame
 from dagster_project.sources.demo import demo_batch
+from dagster_project.sources.rosstat_pull import pull_rosstat_urls
 from dagster_project.warehouse import LoadResult, ensure_raw_schema, load_batch
 
 # One process may write a DuckDB file at a time: every writer asset runs in this pool
@@ -70,7 +77,146 @@ def demo_source(context: AssetExecutionContext, regiocode: RegiocodeResource) ->
     return MaterializeResult(metadata={**batch_metadata(batch, loaded), "data_label": "synthetic demo data"})
 
 
-SOURCE_ASSETS = {"demo": demo_source}
+def _inbox_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes
+                  and not p.name.startswith(("~$", ".")))
+
+
+def _quarantine(path: Path, inbox: Path, reason: str) -> None:
+    """Move a file that could not be read out of the inbox, with the reason beside it."""
+    if inbox not in path.parents:
+        return
+    target = inbox / "quarantine"
+    target.mkdir(exist_ok=True)
+    dest = target / path.name
+    path.replace(dest)
+    dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+
+
+def _release_dates(batch: ImportBatch) -> ImportBatch:
+    """An edition labelled by its year ("2023") is dated the end of that year, so editions order."""
+    obs = batch.observations
+    missing = obs["release_date"].isna() & obs["release"].astype(str).str.fullmatch(r"\d{4}")
+    if missing.any():
+        obs.loc[missing, "release_date"] = obs.loc[missing, "release"].map(lambda y: date(int(y), 12, 31))
+    return batch
+
+
+def import_files_one_by_one(
+    files: list[Path], importer: Callable[[Path], ImportBatch], source: str, inbox: Path
+) -> ImportBatch:
+    """Import each file on its own: a broken file becomes a reject (and leaves the inbox for
+    quarantine) while the others load; nothing already in the raw layer is touched by it."""
+    batches, failures = [], []
+    for path in files:
+        try:
+            batches.append(importer(path))
+        except SourceError as err:
+            failures.append({"source": source, "origin": str(path), "cell_ref": None, "raw_value": None,
+                             "reason": f"file not imported: {err}", "retrieved_at": datetime.now(UTC)})
+            _quarantine(path, inbox, str(err))
+    observations = pd.concat([b.observations for b in batches], ignore_index=True) if batches else None
+    rejects = pd.concat([b.rejects for b in batches] + [pd.DataFrame(failures)], ignore_index=True)
+    notes = [n for b in batches for n in b.notes] + [f["reason"] for f in failures]
+    if observations is None:
+        observations = empty_frame(OBSERVATION_COLUMNS)
+    return ImportBatch(source=source, observations=observations, rejects=rejects, notes=notes)
+
+
+@asset(
+    group_name="sources",
+    kinds={"python", "duckdb"},
+    pool=DUCKDB_POOL,
+    retry_policy=SOURCE_RETRY,
+    description="Rosstat's yearbook «Регионы России» (xlsx/xls): REGIOCODE_ROSSTAT_PATH, "
+    "REGIOCODE_ROSSTAT_URLS and the inbox folder $REGIOCODE_HOME/inbox/rosstat/.",
+)
+def rosstat_source(context: AssetExecutionContext, regiocode: RegiocodeResource) -> MaterializeResult:
+    paths = regiocode.paths
+    inbox = paths.inbox / "rosstat"
+    files = []
+    if regiocode.rosstat_path:
+        files += rosstat.expand_paths([Path(regiocode.rosstat_path)])
+    urls = [u for u in os.environ.get("REGIOCODE_ROSSTAT_URLS", "").split() if u]
+    if urls:
+        files += pull_rosstat_urls(urls, paths.downloads / "rosstat", paths.state / "rosstat_pull.json")
+    files += _inbox_files(inbox, rosstat.EXCEL_SUFFIXES)
+    if not files:
+        raise SourceError(
+            "rosstat: no files to import. Pass --path (REGIOCODE_ROSSTAT_PATH), list URLs in REGIOCODE_ROSSTAT_URLS, "
+            f"or drop yearbook files into {inbox}"
+        )
+    regions, mapping = rosstat.load_regions(), rosstat.load_mapping()
+    batch = import_files_one_by_one(
+        files, lambda p: rosstat.import_rosstat([p], regions, mapping), "rosstat", inbox)
+    batch = _release_dates(batch)
+    if batch.observations.empty:
+        raise SourceError("rosstat: none of the files could be imported: " + "; ".join(batch.notes[-5:]))
+    loaded = load_into_raw(regiocode, batch)
+    context.log.info("rosstat: %s rows from %s files, %s rejects", loaded.observations, len(files), loaded.rejects)
+    coverage = coverage_report(batch.observations, batch.rejects)
+    return MaterializeResult(metadata={
+        **batch_metadata(batch, loaded),
+        "files": len(files),
+        "coverage": MetadataValue.md(coverage.to_markdown(index=False)),
+    })
+
+
+@asset(
+    group_name="sources",
+    kinds={"python", "duckdb"},
+    pool=DUCKDB_POOL,
+    retry_policy=SOURCE_RETRY,
+    description="Eurostat regional statistics: pulled from the dissemination API (REGIOCODE_EUROSTAT_BASE_URL) "
+    "and/or downloaded files (REGIOCODE_EUROSTAT_PATH, $REGIOCODE_HOME/inbox/eurostat/).",
+)
+def eurostat_source(context: AssetExecutionContext, regiocode: RegiocodeResource) -> MaterializeResult:
+    paths = regiocode.paths
+    inbox = paths.inbox / "eurostat"
+    mapping, correspondence = _seed("indicator_sources_eurostat"), _seed("nuts_correspondence")
+    regions = _seed("regions")
+    batches: list[ImportBatch] = []
+    if regiocode.eurostat_base_url:
+        pulled, notes = eurostat.pull_eurostat(
+            mapping, correspondence, regiocode.eurostat_base_url, paths.state / "eurostat.json",
+            paths.downloads / "eurostat", regions=regions,
+        )
+        pulled.notes.extend(notes)
+        batches.append(pulled)
+    files = []
+    if regiocode.eurostat_path:
+        files.append(Path(regiocode.eurostat_path))
+    if inbox.is_dir():
+        files += [p for p in sorted(inbox.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    if files:
+        batches.append(import_files_one_by_one(
+            files, lambda p: eurostat.import_eurostat_files([p], mapping, correspondence, regions), "eurostat", inbox))
+    if not batches:
+        raise SourceError(
+            "eurostat: nothing to import. Pass --path (REGIOCODE_EUROSTAT_PATH), --base-url "
+            f"(REGIOCODE_EUROSTAT_BASE_URL), or drop files into {inbox}"
+        )
+    batch = ImportBatch(
+        source="eurostat",
+        observations=pd.concat([b.observations for b in batches], ignore_index=True),
+        rejects=pd.concat([b.rejects for b in batches], ignore_index=True),
+        notes=[n for b in batches for n in b.notes],
+    )
+    loaded = load_into_raw(regiocode, batch)
+    context.log.info("eurostat: %s rows, %s rejects", loaded.observations, loaded.rejects)
+    coverage = coverage_report(batch.observations, batch.rejects)
+    return MaterializeResult(metadata={
+        **batch_metadata(batch, loaded), "coverage": MetadataValue.md(coverage.to_markdown(index=False)),
+    })
+
+
+def _seed(name: str) -> pd.DataFrame:
+    return pd.read_csv(SEEDS_DIR / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+SOURCE_ASSETS = {"demo": demo_source, "rosstat": rosstat_source, "eurostat": eurostat_source}
 
 
 @multi_asset(
