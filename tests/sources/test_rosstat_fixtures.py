@@ -251,7 +251,7 @@ def test_values_flags_and_cell_refs(quirky):
     path, batch = quirky
     obs = batch.observations
     rf = one(obs, region_code="RU", period=2021)
-    assert rf.value == pytest.approx(1194.6 * 1000)  # mapped: × scale into the catalog unit
+    assert rf.value == pytest.approx(1194.6)  # as published: the mapping scale is applied in dbt
     assert rf.indicator_code == "grp_total" and rf.unit == "миллионов рублей"
     assert rf.cell_ref == "8.1.!C6" and rf.origin == str(path)
     assert rf.indicator_key == "8.1. Валовой региональный продукт" and rf.table_code == "8.1."
@@ -262,7 +262,7 @@ def test_values_flags_and_cell_refs(quirky):
     assert list(kgd.flag) == ["none", "none", "c"] and kgd.value.isna().all()
     khm = one(obs, region_code="RU-KHM", period=2022)
     assert khm.flag == "na" and math.isnan(khm.value)  # footnote 2) is not about confidentiality
-    assert one(obs, region_code="RU-TYU-XAO", period=2022).value == 120.0 * 1000
+    assert one(obs, region_code="RU-TYU-XAO", period=2022).value == 120.0
 
 
 def test_nested_rows_keep_their_own_codes_and_add_up(quirky):
@@ -311,7 +311,7 @@ def test_rf_row_with_its_own_unit_and_rf_breakdowns(tmp_path, regions, mapping):
     )
     part = obs[obs.region_key == "на федеральном уровне"].iloc[0]
     assert part.region_code == "RU" and part.indicator_key.endswith("| на федеральном уровне")
-    assert one(obs, region_code="RU-BEL").value == 5396.8 * 1000
+    assert one(obs, region_code="RU-BEL").value == 5396.8
 
 
 def test_formula_cells_read_as_cached_values(tmp_path, regions, mapping):
@@ -347,7 +347,7 @@ def test_two_columns_for_one_year_keep_first_as_the_series(tmp_path, regions, ma
     path = write_section(tmp_path / "s2023.xlsx", {"8.1.": rows})
     obs = import_rosstat([path], regions, mapping).observations
     y2017 = obs[obs.period == 2017].set_index("cell_ref")
-    assert y2017.loc["8.1.!C7"].indicator_code == "grp_total" and y2017.loc["8.1.!C7"].value == 9.6 * 1000
+    assert y2017.loc["8.1.!C7"].indicator_code == "grp_total" and y2017.loc["8.1.!C7"].value == 9.6
     assert pd.isna(y2017.loc["8.1.!D7"].indicator_code) and y2017.loc["8.1.!D7"].value == 19.5
     assert y2017.loc["8.1.!D7"].indicator_key.endswith("| по критериям 4-й редакции")
 
