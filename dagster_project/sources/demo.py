@@ -65,7 +65,12 @@ _EU_SCALE = {  # EUR-based magnitudes for the EU comparison countries (country v
     "budget_expenditure_per_capita": 9_000, "budget_revenue_per_capita": 8_800,
     "money_income_per_capita": 1_900, "consumer_spending_per_capita": 1_500,
 }
-_EU_GROWTH = 1.6  # nominal growth 2000 -> 2023 in the EU countries
+_EU_GROWTH = 1.6
+# Approximate population of the largest subjects (thousand persons, rounded); all else is drawn.
+_KNOWN_POPULATION = {
+    "RU-MOW": 12_600, "RU-MOS": 8_500, "RU-KDA": 5_800, "RU-SPE": 5_500, "RU-SVE": 4_300, "RU-ROS": 4_200,
+    "RU-BA": 4_000, "RU-TA": 4_000, "RU-CHE": 3_400, "RU-DA": 3_200, "RU-NIZ": 3_100, "RU-SAM": 3_100,
+}  # nominal growth 2000 -> 2023 in the EU countries
 
 
 @dataclass(frozen=True)
@@ -114,10 +119,13 @@ def generate_panel(regions: pd.DataFrame, indicators: pd.DataFrame, years: list[
     level = rng.normal(0.0, 1.0, n_regions)
     innov = 0.6 * level + rng.normal(0.0, 0.8, n_regions)
     growth = rng.normal(0.0, 0.25, n_regions)
-    log_pop = rng.normal(np.log(1_300), 0.75, n_regions)  # thousand persons
+    log_pop = rng.normal(np.log(850), 0.75, n_regions)  # thousand persons
     capital = leaves.get("capital_region", pd.Series("false", index=leaves.index)).astype(str).str.lower() == "true"
     level = np.where(capital, level + 1.2, level)
-    log_pop = np.where(capital, log_pop + 1.2, log_pop)
+    # The largest subjects get roughly their real size (thousand persons), so the demo's market-size
+    # and significance scores are plausible; every other size is drawn.
+    known = leaves["region_code"].map(_KNOWN_POPULATION)
+    log_pop = np.where(known.notna(), np.log(known.fillna(1.0).to_numpy(dtype=float)), log_pop)
     area = np.exp(rng.normal(np.log(90), 1.3, n_regions))  # thousand km2
     area = np.where(is_eu, np.exp(rng.normal(np.log(6), 0.5, n_regions)), area)
 

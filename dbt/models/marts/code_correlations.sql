@@ -1,0 +1,116 @@
+-- The empirical check of seed 004 (Fig. 2): for each pair of the correlation_pairs seed, scope, group and
+-- method (levels, year-on-year changes, cross-section per year), the Pearson correlation r, the OLS line
+-- y = intercept + slope x, R^2 = r^2, n, and the two-sided p-value of H0: rho = 0 (t = r sqrt((n-2)/(1-r^2))
+-- with n - 2 df; DuckDB has no t CDF, see macros/analysis_statistics.sql). Statistics are rounded to 12
+-- significant digits so that a rebuild gives the same numbers whatever the aggregation order.
+with points as (
+
+    select * from {{ ref('int_analysis_correlation_points') }}
+
+),
+
+pairs as (
+
+    select * from {{ ref('correlation_pairs') }}
+
+),
+
+fitted as (
+
+    select
+        pair_code,
+        scope,
+        group_code,
+        method,
+        year,
+        any_value(x_indicator) as x_indicator,
+        any_value(education_measure) as education_measure,
+        count(*) as n,
+        count(distinct member_code) as n_territories,
+        min(point_year) as first_year,
+        max(point_year) as last_year,
+        corr(y, x) as r_raw,
+        regr_slope(y, x) as slope_raw,
+        regr_intercept(y, x) as intercept_raw,
+        var_pop(x) as var_x,
+        var_pop(y) as var_y
+    from points
+    group by pair_code, scope, group_code, method, year
+
+),
+
+tested as (
+
+    select
+        *,
+        case when n >= {{ var('correlation_min_points') }} and var_x > 0 and var_y > 0 then r_raw end as r_checked
+    from fitted
+
+),
+
+statistics as (
+
+    select
+        t.pair_code,
+        t.scope,
+        t.group_code,
+        t.method,
+        t.year,
+        p.y_indicator,
+        t.x_indicator,
+        t.education_measure,
+        p.code_illustrated,
+        p.label_en,
+        p.label_ru,
+        t.n,
+        t.n_territories,
+        t.first_year,
+        t.last_year,
+        t.r_checked,
+        case when t.r_checked is not null then t.slope_raw end as slope_raw,
+        case when t.r_checked is not null then t.intercept_raw end as intercept_raw,
+        case when abs(t.r_checked) < 1 then t.r_checked * sqrt((t.n - 2) / (1 - t.r_checked * t.r_checked)) end
+            as t_raw,
+        t.n - 2 as degrees_of_freedom,
+        {{ analysis_correlation_p_value('t.r_checked', 't.n') }} as p_raw,
+        case
+            when t.n < {{ var('correlation_min_points') }}
+                then 'fewer than {{ var("correlation_min_points") }} points'
+            when not (t.var_x > 0) then 'no variation in ' || t.x_indicator
+            when not (t.var_y > 0) then 'no variation in ' || p.y_indicator
+        end as null_reason
+    from tested as t
+    inner join pairs as p on p.pair_code = t.pair_code
+
+)
+
+select
+    pair_code,
+    scope,
+    group_code,
+    method,
+    year,
+    y_indicator,
+    x_indicator,
+    education_measure,
+    code_illustrated,
+    label_en,
+    label_ru,
+    '{{ var("correlation_value_basis") }}' as value_basis,
+    {{ var('correlation_start_year') }} as window_start,
+    {{ var('correlation_end_year') }} as window_end,
+    n,
+    n_territories,
+    first_year,
+    last_year,
+    {{ analysis_round('r_checked') }} as r,
+    {{ analysis_round('slope_raw') }} as slope,
+    {{ analysis_round('intercept_raw') }} as intercept,
+    {{ analysis_round('r_checked * r_checked') }} as r_squared,
+    {{ analysis_round('t_raw') }} as t_statistic,
+    degrees_of_freedom,
+    {{ analysis_round('p_raw') }} as p_value,
+    p_raw < {{ var('correlation_alpha') }} as significant,
+    null_reason,
+    {{ build_columns() }}
+from statistics

@@ -1,0 +1,215 @@
+-- The support instruments a briefing proposes: for each comparison region's weakest defining code family and
+-- weakest dynamic code (int_analysis_weak_codes; ties all kept), the var('instruments_per_code') most relevant
+-- instruments of the survey (seed 004, Table 1: % of respondents), with the survey's title and citation.
+--   weakest family        instruments whose code_family is that family (all sections acting on it);
+--   weakest dynamic code  instruments of the section named for it (information, value_competence, innovation).
+-- The analyst's survey (seed analyst_survey_instruments, described in analyst_surveys) takes precedence for every
+-- code it covers. Where no survey covers the weak code (seed 004's survey has no section for the production family
+-- and its innovation code) the row says so (match_type no_survey_section, no instrument), and, unless a surveyed
+-- code is tied for weakest, the instruments for the weakest code that a survey covers follow as
+-- match_type fallback_next_weakest.
+{%- set section_of = {'innovation_code': 'innovation', 'information_code': 'information',
+                      'value_competence_code': 'value_competence'} %}
+
+with weak_codes as (
+
+    select * from {{ ref('int_analysis_weak_codes') }}
+
+),
+
+survey_rows as (
+
+    select 'analyst_survey' as match_type, 1 as priority, survey, instrument_code, survey_section, code_family,
+        dynamic_code, instrument_ru, instrument_en, cast(relevance_pct as double) as relevance_pct
+    from {{ ref('analyst_survey_instruments') }}
+    union all
+    select 'survey' as match_type, 2 as priority, survey, instrument_code, survey_section, code_family,
+        dynamic_code, instrument_ru, instrument_en, cast(relevance_pct as double) as relevance_pct
+    from {{ ref('survey_instruments') }}
+
+),
+
+surveys as (
+
+    select survey, title_en, title_ru, cast(respondents as integer) as respondents, cast(period as varchar) as period,
+        citation
+    from {{ ref('analyst_surveys') }}
+    union all
+    select survey, title_en, title_ru, cast(respondents as integer), cast(period as varchar), citation
+    from {{ ref('surveys') }}
+    where survey not in (select survey from {{ ref('analyst_surveys') }})
+
+),
+
+targets as (
+
+    -- what each instrument addresses: a defining family (via code_family) or a dynamic code (via its section)
+    select 'weakest_family' as target_type, code_family as code_name, * from survey_rows
+    union all
+    select
+        'weakest_dynamic_code' as target_type,
+        case survey_section
+            {%- for code, section in section_of.items() %}
+            when '{{ section }}' then '{{ code }}'
+            {%- endfor %}
+        end as code_name,
+        *
+    from survey_rows
+
+),
+
+preferred as (
+
+    -- the analyst's survey wins for every code it covers
+    select *
+    from targets
+    where code_name is not null
+    qualify priority = min(priority) over (partition by target_type, code_name)
+
+),
+
+covered as (
+
+    select distinct target_type, code_name from preferred
+
+),
+
+weak_covered as (
+
+    select w.*, c.code_name is not null as surveyed
+    from weak_codes as w
+    left join covered as c on c.target_type = w.target_type and c.code_name = w.code_name
+
+),
+
+chosen as (
+
+    -- the weakest codes themselves
+    select region_code, year, target_type, code_name as weak_code, percentile as weak_percentile,
+        code_value as weak_value, tied, code_name as addressed_code,
+        case when surveyed then 'matched' else 'no_survey_section' end as match_kind
+    from weak_covered
+    where weakness_rank = 1
+    union all
+    -- fallback: the weakest surveyed code, when no surveyed code is among the weakest
+    select w.region_code, w.year, w.target_type, first_weak.code_name, first_weak.percentile, first_weak.code_value,
+        first_weak.tied, w.code_name as addressed_code, 'fallback_next_weakest' as match_kind
+    from weak_covered as w
+    inner join weak_covered as first_weak
+        on first_weak.region_code = w.region_code and first_weak.target_type = w.target_type
+        and first_weak.weakness_rank = 1
+    where w.surveyed
+      and not exists (
+          select 1 from weak_covered as x
+          where x.region_code = w.region_code and x.target_type = w.target_type and x.weakness_rank = 1 and x.surveyed
+      )
+    qualify rank() over (partition by w.region_code, w.target_type, first_weak.code_name order by w.percentile) = 1
+
+),
+
+instruments as (
+
+    select
+        c.*,
+        p.match_type as survey_match_type,
+        p.instrument_code,
+        p.instrument_en,
+        p.instrument_ru,
+        p.survey_section,
+        p.relevance_pct,
+        p.survey,
+        row_number() over (
+            partition by c.region_code, c.target_type, c.weak_code, c.addressed_code
+            order by p.relevance_pct desc, p.instrument_code
+        ) as instrument_rank
+    from chosen as c
+    inner join preferred as p on p.target_type = c.target_type and p.code_name = c.addressed_code
+    where c.match_kind in ('matched', 'fallback_next_weakest')
+    qualify instrument_rank <= {{ var('instruments_per_code') }}
+
+),
+
+rows_ as (
+
+    select
+        region_code, year, target_type, weak_code, weak_percentile, weak_value, tied, addressed_code,
+        case when match_kind = 'fallback_next_weakest' then match_kind else survey_match_type end as match_type,
+        instrument_rank, instrument_code, instrument_en, instrument_ru, survey_section, relevance_pct, survey
+    from instruments
+    union all
+    select
+        region_code, year, target_type, weak_code, weak_percentile, weak_value, tied, addressed_code,
+        'no_survey_section' as match_type,
+        cast(null as bigint), null, null, null, null, cast(null as double), null
+    from chosen
+    where match_kind = 'no_survey_section'
+
+),
+
+labels as (
+
+    select * from (values
+        ('production', 'production code P', 'производственный код P'),
+        ('institutional', 'institutional code I', 'институциональный код I'),
+        ('social', 'social code S', 'социальный код S'),
+        ('innovation_code', 'innovation code', 'инновационный код'),
+        ('information_code', 'information code', 'информационный код'),
+        ('value_competence_code', 'value-and-competence code', 'ценностно-компетентностный код')
+    ) as l (code_name, name_en, name_ru)
+
+)
+
+select
+    r.region_code,
+    r.year,
+    r.target_type,
+    r.weak_code,
+    r.weak_percentile,
+    r.weak_value,
+    r.tied,
+    r.addressed_code,
+    r.match_type,
+    r.instrument_rank,
+    r.instrument_code,
+    r.instrument_en,
+    r.instrument_ru,
+    r.survey_section,
+    r.relevance_pct,
+    r.survey,
+    s.title_en as survey_title_en,
+    s.title_ru as survey_title_ru,
+    s.respondents as survey_respondents,
+    s.period as survey_period,
+    s.citation as survey_citation,
+    case r.match_type
+        when 'no_survey_section' then
+            'The weakest ' || case when r.target_type = 'weakest_family' then 'code family' else 'dynamic code' end
+            || ' is the ' || lw.name_en || '; no loaded survey has a section for it (seed 004''s survey covers the '
+            || 'institutional, information and value-and-competence codes only), so no instrument is proposed for it.'
+        when 'fallback_next_weakest' then
+            'No survey covers the weakest ' || lw.name_en || '; these are the instruments for the weakest surveyed '
+            || 'code, the ' || la.name_en || '.'
+        else
+            'Instruments for the ' || lw.name_en || case when r.tied then ' (tied for weakest)' else '' end
+            || ', ranked by relevance in ' || case when r.match_type = 'analyst_survey' then 'the analyst''s survey'
+                else 'the survey of seed 004 (Table 1)' end || '.'
+    end as note_en,
+    case r.match_type
+        when 'no_survey_section' then
+            'Самый слабый ' || case when r.target_type = 'weakest_family' then 'определяющий' else 'динамический' end
+            || ' код — ' || lw.name_ru || '; ни в одном загруженном опросе нет раздела о нём (опрос seed 004 '
+            || 'охватывает только институциональные, информационные и ценностно-компетентностные коды), '
+            || 'поэтому инструменты для него не предлагаются.'
+        when 'fallback_next_weakest' then
+            'Ни один опрос не охватывает самый слабый код (' || lw.name_ru || '); ниже — инструменты для самого '
+            || 'слабого из охваченных опросом кодов: ' || la.name_ru || '.'
+        else
+            'Инструменты для кода «' || lw.name_ru || '»' || case when r.tied then ' (делит место самого слабого)' else '' end
+            || ' по актуальности ' || case when r.match_type = 'analyst_survey' then 'в опросе аналитика'
+                else 'в опросе seed 004 (табл. 1)' end || '.'
+    end as note_ru,
+    {{ build_columns() }}
+from rows_ as r
+left join surveys as s on s.survey = r.survey
+left join labels as lw on lw.code_name = r.weak_code
+left join labels as la on la.code_name = r.addressed_code
