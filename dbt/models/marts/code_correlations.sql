@@ -39,12 +39,53 @@ fitted as (
 
 ),
 
+expected_groups as (
+
+    -- every pair is expected for every district and country of the comparison regions: a group with no
+    -- paired values still gets a (null) row saying why, so a missing measure is visible, not an empty table
+    select distinct p.pair_code, g.scope, g.group_code, 'levels' as method, cast(null as integer) as year,
+        case when p.x_indicator = 'education' then '{{ var("education_indicator") }}' else p.x_indicator end
+            as x_indicator
+    from pairs as p
+    cross join (
+        select 'district_pooled' as scope, nullif(parent_code, '') as group_code
+        from {{ ref('regions') }}
+        where nullif(universe, '') is not null
+          and level in ({% for l in var('universe_levels') %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        union
+        select 'country_pooled' as scope, country as group_code
+        from {{ ref('regions') }}
+        where nullif(universe, '') is not null
+          and level in ({% for l in var('universe_levels') %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    ) as g
+    where g.group_code is not null
+
+),
+
+with_missing as (
+
+    select * from fitted
+    union all by name
+    select
+        e.pair_code, e.scope, e.group_code, e.method, e.year, e.x_indicator,
+        cast(null as varchar) as education_measure, 0 as n, 0 as n_territories,
+        cast(null as integer) as first_year, cast(null as integer) as last_year,
+        cast(null as double) as r_raw, cast(null as double) as slope_raw, cast(null as double) as intercept_raw,
+        cast(null as double) as var_x, cast(null as double) as var_y
+    from expected_groups as e
+    where not exists (
+        select 1 from fitted as f
+        where f.pair_code = e.pair_code and f.scope = e.scope and f.group_code = e.group_code and f.method = e.method
+    )
+
+),
+
 tested as (
 
     select
         *,
         case when n >= {{ var('correlation_min_points') }} and var_x > 0 and var_y > 0 then r_raw end as r_checked
-    from fitted
+    from with_missing
 
 ),
 
@@ -74,6 +115,10 @@ statistics as (
         t.n - 2 as degrees_of_freedom,
         {{ analysis_correlation_p_value('t.r_checked', 't.n') }} as p_raw,
         case
+            when t.n = 0
+                then 'no paired values in ' || {{ var('correlation_start_year') }} || '-' || {{ var('correlation_end_year') }}
+                || ': ' || p.y_indicator || ' and the education measure ({{ var("education_indicator") }}, or the proxy '
+                || '{{ var("education_proxy_indicator") }}) are not both loaded'
             when t.n < {{ var('correlation_min_points') }}
                 then 'fewer than {{ var("correlation_min_points") }} points'
             when not (t.var_x > 0) then 'no variation in ' || t.x_indicator
