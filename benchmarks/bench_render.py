@@ -100,9 +100,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40, help="briefings per measurement")
     args = parser.parse_args()
     contexts = [synthetic_context(i) for i in range(args.count)]
-    charts = [make_charts(c) for c in contexts]
+    charts = [make_charts(c, "ru") for c in contexts]
     with tempfile.TemporaryDirectory() as out:
-        measure("charts (per region)", args.count, lambda i: make_charts(contexts[i]))
+        measure("charts (per region and language)", args.count, lambda i: make_charts(contexts[i], "ru"))
         for lang in ("ru", "en"):
             measure(
                 f"HTML {lang}", args.count, lambda i, lang=lang: render_html(contexts[i], lang, charts[i])

@@ -2,10 +2,13 @@
 
 Usage::
 
-    charts = make_charts(context)                  # once per region, shared by both languages
     for lang in ("ru", "en"):
-        render_briefing(context, out_dir / lang, lang, charts)
+        render_briefing(context, out_dir / lang, lang, make_charts(context, lang))
     render_index([index_entry(c) for c in contexts], out_dir / lang, lang)
+
+or, for every region with skip-if-unchanged, parallel processes, indexes and manifest::
+
+    render_all(build_contexts(con), folder, state_dir)      # batch.py
 """
 
 from dagster_project.briefings.charts import make_charts

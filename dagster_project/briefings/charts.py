@@ -1,19 +1,25 @@
-"""Language-neutral SVG charts for the briefings, written by hand.
+"""SVG charts for the briefings, written by hand.
 
-One chart set per region is shared by both languages and by both outputs (inlined into the HTML,
-read as a file by Typst for the PDF), so a chart carries no words: only the letters P, I, S, years
-and the 0 and 1 of the scale. The accessible title and description are added by the HTML renderer
-in the reader's language. Writing the SVG directly takes well under a millisecond per chart,
-where a plotting library would cost seconds of import time per worker.
+One chart set per region and language feeds both outputs (inlined into the HTML, handed to Typst
+as bytes for the PDF). A chart carries no words: only code symbols (P, I, S, P′, ID…), years and
+numbers on its scale, formatted for the language (``0,05`` / ``0.05``); legends that need words
+and the accessible title and description are written by the templates in the reader's language.
+Writing the SVG directly takes well under a millisecond per chart, where a plotting library would
+cost seconds of import time per worker.
+
+Charts: ``codes`` (P, I, S over time, 0–1 scale), ``profile`` (P, I, S of the region against the
+district and country medians), ``dynamics`` (P′, I′, S′ bars and the ID line per year) and ``nid``
+(the basic code's trajectory).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from dagster_project.briefings.formatting import as_float
+from dagster_project.briefings.formatting import as_float, format_number
 
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 34, 16, 36, 30
@@ -39,15 +45,37 @@ CODE_SERIES: tuple[Series, ...] = (
 )
 
 
-def make_charts(context: Mapping[str, object]) -> dict[str, str]:
-    """Make every chart of one region's briefing: ``{"codes": "<svg …>"}``.
+# Bars of the profile chart: the region, the district median, the country median (dark, mid, light in grey print).
+PROFILE_COLOURS = ("#0072B2", "#E69F00", "#BBBBBB")
+DYNAMIC_SERIES: tuple[Series, ...] = (
+    Series("P′", "innovation_code", "#0072B2", "", "circle"),
+    Series("I′", "information_code", "#D55E00", "", "square"),
+    Series("S′", "value_competence_code", "#009E73", "", "triangle"),
+)
+ID_SERIES = Series("ID", "id_code", "#222222", "", "circle")
+NID_SERIES = Series("NID", "nid", "#1f4e79", "", "circle")
+DYNAMICS_YEARS = 12
+VALUE_LEFT = 60  # room for tick labels such as −0,075
+
+
+def make_charts(context: Mapping[str, object], lang: str = "en") -> dict[str, str]:
+    """Make every chart of one region's briefing in ``lang``: ``{"codes": "<svg …>", "profile": …}``.
 
     A chart with nothing to draw is left out, and the templates then say so in words.
     """
     rows = context.get("codes") or []
+    rows = rows if isinstance(rows, Sequence) else []
     charts: dict[str, str] = {}
-    if isinstance(rows, Sequence) and has_values(rows, CODE_SERIES):
+    if has_values(rows, CODE_SERIES):
         charts["codes"] = line_chart(rows, CODE_SERIES)
+    profile = profile_values(context)
+    if any(v is not None for triple in profile.values() for v in triple):
+        charts["profile"] = profile_chart(profile)
+    recent = _recent(rows, DYNAMICS_YEARS)
+    if has_values(recent, (*DYNAMIC_SERIES, ID_SERIES)):
+        charts["dynamics"] = dynamics_chart(recent, lang)
+    if has_values(rows, (NID_SERIES,)):
+        charts["nid"] = nid_chart(rows, lang)
     return charts
 
 
@@ -84,14 +112,17 @@ def year_ticks(first: int, last: int, max_ticks: int = 8) -> list[int]:
 class _Scale:
     """Maps years and values to SVG coordinates inside the plot area."""
 
-    def __init__(self, first: int, last: int, low: float, high: float) -> None:
+    def __init__(
+        self, first: float, last: float, low: float, high: float, left: int = LEFT, right: int = RIGHT
+    ) -> None:
         self.first, self.last, self.low, self.high = first, last, low, high
+        self.left, self.right = left, right
 
     def x(self, year: float) -> float:
-        width = WIDTH - LEFT - RIGHT
+        width = WIDTH - self.left - self.right
         if self.last == self.first:
-            return LEFT + width / 2
-        return LEFT + (year - self.first) / (self.last - self.first) * width
+            return self.left + width / 2
+        return self.left + (year - self.first) / (self.last - self.first) * width
 
     def y(self, value: float) -> float:
         height = HEIGHT - TOP - BOTTOM
@@ -128,7 +159,7 @@ def _runs(pairs: list[tuple[int, float]]) -> list[list[tuple[int, float]]]:
 
 def _series_svg(series: Series, pairs: list[tuple[int, float]], scale: _Scale) -> str:
     dash = f' stroke-dasharray="{series.dash}"' if series.dash else ""
-    parts = [f'<g data-series="{series.symbol}">']
+    parts = [f'<g data-series="{escape(series.symbol)}">']
     for run in _runs(pairs):
         if len(run) > 1:
             coords = " ".join(f"{_num(scale.x(y))},{_num(scale.y(v))}" for y, v in run)
@@ -161,15 +192,19 @@ def _axes_svg(scale: _Scale) -> str:
     return "".join(parts)
 
 
-def _legend_svg(series: Sequence[Series]) -> str:
+def _legend_svg(series: Sequence[Series], bars: int = 0, left: int = LEFT) -> str:
+    """Symbols along the top: the first ``bars`` series drawn as bars, the rest as lines with markers."""
     parts = []
     for index, item in enumerate(series):
-        x = LEFT + index * 62
-        dash = f' stroke-dasharray="{item.dash}"' if item.dash else ""
-        parts.append(
-            f'<line x1="{x}" y1="14" x2="{x + 26}" y2="14" stroke="{item.colour}" stroke-width="2.2"{dash}/>'
-        )
-        parts.append(_marker(item.marker, x + 13, 14, item.colour))
+        x = left + index * 70
+        if index < bars:
+            parts.append(f'<rect x="{x + 6}" y="7" width="14" height="14" fill="{item.colour}"/>')
+        else:
+            dash = f' stroke-dasharray="{item.dash}"' if item.dash else ""
+            parts.append(
+                f'<line x1="{x}" y1="14" x2="{x + 26}" y2="14" stroke="{item.colour}" stroke-width="2.2"{dash}/>'
+            )
+            parts.append(_marker(item.marker, x + 13, 14, item.colour))
         parts.append(_text(x + 32, 19.5, item.symbol, "start", ' font-weight="bold"'))
     return "".join(parts)
 
@@ -190,3 +225,161 @@ def line_chart(rows: Sequence[object], series: Sequence[Series] = CODE_SERIES) -
         f' height="{HEIGHT}" font-family="{FONT}" font-size="14" fill="#222">'
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>{body}{_legend_svg(series)}</svg>'
     )
+
+
+# ---------------------------------------------------------------- scales with numbers
+
+
+def nice_ticks(low: float, high: float, target: int = 5) -> list[float]:
+    """Round tick values covering [low, high]: a step of 1, 2, 2.5 or 5 × 10^k, about ``target`` ticks."""
+    if high <= low:
+        high = low + 1.0
+    raw = (high - low) / max(target - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next((m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), 10 * power)
+    first = math.floor(low / step + 1e-9) * step
+    ticks, value = [], first
+    while value < high + step * 0.999:
+        ticks.append(round(value, 10) + 0.0)  # + 0.0 turns −0.0 into 0.0
+        value += step
+    return ticks
+
+
+def _tick_digits(ticks: Sequence[float]) -> int:
+    """Decimals needed to tell the ticks apart (0.05 → 2, 0.25 → 2, 1 → 0)."""
+    for digits in range(0, 5):
+        if all(abs(t - round(t, digits)) < 1e-9 for t in ticks):
+            return digits
+    return 4
+
+
+def _value_axis(scale: _Scale, ticks: Sequence[float], lang: str) -> str:
+    digits = _tick_digits(ticks)
+    parts = []
+    for tick in ticks:
+        y = scale.y(tick)
+        stroke = "#555" if abs(tick) < 1e-12 else "#ddd"
+        parts.append(
+            f'<line x1="{scale.left}" y1="{_num(y)}" x2="{WIDTH - scale.right}" y2="{_num(y)}" stroke="{stroke}"/>'
+        )
+        parts.append(_text(scale.left - 6, y + 4, format_number(tick, lang, digits=digits), "end"))
+    return "".join(parts)
+
+
+def _year_axis(scale: _Scale, first: int, last: int) -> str:
+    parts = []
+    base = HEIGHT - BOTTOM
+    for year in year_ticks(first, last):
+        x = scale.x(year)
+        parts.append(f'<line x1="{_num(x)}" y1="{base}" x2="{_num(x)}" y2="{base + 4}" stroke="#555"/>')
+        parts.append(_text(x, base + 19, str(year)))
+    return "".join(parts)
+
+
+def _svg(body: str, height: int = HEIGHT, left: int = LEFT) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}"'
+        f' height="{height}" font-family="{FONT}" font-size="14" fill="#222">'
+        f'<rect width="{WIDTH}" height="{height}" fill="#fff"/>{body}</svg>'
+    )
+
+
+def _recent(rows: Sequence[object], years: int) -> list[Mapping]:
+    dated = [r for r in rows if isinstance(r, Mapping) and as_float(r.get("year")) is not None]
+    if not dated:
+        return []
+    last = max(int(as_float(r["year"])) for r in dated)
+    return [r for r in dated if int(as_float(r["year"])) > last - years]
+
+
+# ---------------------------------------------------------------- profile: region vs medians
+
+
+def profile_values(context: Mapping[str, object]) -> dict[str, tuple[float | None, float | None, float | None]]:
+    """(region, district median, country median) of P, I and S in the region's latest year."""
+    rows = [r for r in (context.get("codes") or []) if isinstance(r, Mapping) and as_float(r.get("year")) is not None]
+    latest_year = as_float(context.get("latest_year"))
+    chosen = [r for r in rows if as_float(r.get("year")) == latest_year] or sorted(
+        rows, key=lambda r: as_float(r["year"])
+    )[-1:]
+    row = chosen[-1] if chosen else {}
+    district = context.get("district_median") if isinstance(context.get("district_median"), Mapping) else {}
+    country = context.get("country_median") if isinstance(context.get("country_median"), Mapping) else {}
+    return {
+        s.symbol: (as_float(row.get(s.field)), as_float(district.get(s.field)), as_float(country.get(s.field)))
+        for s in CODE_SERIES
+    }
+
+
+PROFILE_HEIGHT = 230
+
+
+def profile_chart(values: Mapping[str, Sequence[float | None]]) -> str:
+    """Horizontal bars on a 0–1 scale: for each code the region, the district median and the country median."""
+    left, top, bottom = 40, 12, 28
+    width = WIDTH - left - RIGHT
+    band = (PROFILE_HEIGHT - top - bottom) / len(values)
+    bar = band / 4.2
+    parts = []
+    for quarter in range(5):
+        x = left + width * quarter / 4
+        parts.append(f'<line x1="{_num(x)}" y1="{top}" x2="{_num(x)}" y2="{PROFILE_HEIGHT - bottom}"'
+                     f' stroke="{"#555" if quarter == 0 else "#ddd"}"/>')
+    for value in (0, 1):
+        parts.append(_text(left + width * value, PROFILE_HEIGHT - bottom + 19, str(value)))
+    for index, (symbol, triple) in enumerate(values.items()):
+        y0 = top + band * index + (band - 3 * bar) / 2
+        parts.append(_text(left - 10, y0 + 1.5 * bar + 5, symbol, "end", ' font-weight="bold"'))
+        parts.append(f'<g data-series="{escape(symbol)}">')
+        for k, (value, colour) in enumerate(zip(triple, PROFILE_COLOURS, strict=True)):
+            y = y0 + k * bar
+            if value is None:
+                parts.append(_text(left + 8, y + bar - 3, "—", "start", ' font-size="12" fill="#555"'))
+                continue
+            length = max(0.0, min(1.0, value)) * width
+            outline = ' stroke="#555" stroke-width="0.8"' if k == 2 else ""
+            parts.append(f'<rect x="{left}" y="{_num(y + 1)}" width="{_num(length)}" height="{_num(bar - 2)}"'
+                         f' fill="{colour}"{outline}/>')
+        parts.append("</g>")
+    return _svg("".join(parts), PROFILE_HEIGHT)
+
+
+# ---------------------------------------------------------------- dynamics: P′, I′, S′ bars and the ID line
+
+
+def dynamics_chart(rows: Sequence[object], lang: str) -> str:
+    """Grouped bars of the three dynamic codes per year, with the code of industrial development as a line."""
+    data = {s.symbol: dict(points(rows, s.field)) for s in (*DYNAMIC_SERIES, ID_SERIES)}
+    years = _years(rows)
+    values = [v for pairs in data.values() for v in pairs.values()]
+    ticks = nice_ticks(min([0.0, *values]), max([0.0, *values]))
+    first, last = min(years), max(years)
+    scale = _Scale(first - 0.5, last + 0.5, ticks[0], ticks[-1], left=VALUE_LEFT)
+    slot = (WIDTH - VALUE_LEFT - RIGHT) / (last - first + 1)
+    bar = slot * 0.8 / 3
+    parts = [_value_axis(scale, ticks, lang), _year_axis(scale, first, last)]
+    for k, series in enumerate(DYNAMIC_SERIES):
+        parts.append(f'<g data-series="{escape(series.symbol)}">')
+        for year, value in sorted(data[series.symbol].items()):
+            x = scale.x(year) - 1.5 * bar + k * bar
+            y0, y1 = scale.y(max(value, 0.0)), scale.y(min(value, 0.0))
+            parts.append(f'<rect x="{_num(x)}" y="{_num(y0)}" width="{_num(bar - 1)}" height="{_num(y1 - y0)}"'
+                         f' fill="{series.colour}"/>')
+        parts.append("</g>")
+    parts.append(_series_svg(ID_SERIES, sorted(data["ID"].items()), scale))
+    parts.append(_legend_svg((*DYNAMIC_SERIES, ID_SERIES), bars=3, left=VALUE_LEFT))
+    return _svg("".join(parts))
+
+
+# ---------------------------------------------------------------- NID trajectory
+
+
+def nid_chart(rows: Sequence[object], lang: str) -> str:
+    """The basic code of neo-industrial development over the years, with the zero line."""
+    pairs = points(rows, NID_SERIES.field)
+    years = [y for y, _ in pairs]
+    ticks = nice_ticks(min([0.0, *(v for _, v in pairs)]), max([0.0, *(v for _, v in pairs)]))
+    scale = _Scale(min(years), max(years), ticks[0], ticks[-1], left=VALUE_LEFT, right=RIGHT + 8)
+    body = _value_axis(scale, ticks, lang) + _year_axis(scale, min(years), max(years))
+    body += _series_svg(NID_SERIES, pairs, scale)
+    return _svg(body)

@@ -1,19 +1,23 @@
 """Briefing contexts from the published warehouse.
 
-A few set-based queries fetch what every briefing needs, then the rows are split per region in
-Python; no per-region queries (85+ regions x several tables would be hundreds of round trips).
-The context is plain JSON data: the renderer formats it, both templates read the same values.
+A dozen set-based queries fetch what every briefing needs, then the rows are split per region in
+Python; no per-region queries (96 regions x a dozen tables would be a thousand round trips). The
+same queries take an optional list of regions, so one partition of the per-region asset reads only
+its own rows (the medians are still taken over every region).
+
+The context is plain JSON data with every list in a fixed order and floats rounded: the renderer
+formats it, both templates read the same values, and an unchanged warehouse gives the same context.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from dagster_project.settings import DEMO_LABEL
 
@@ -22,131 +26,281 @@ CODE_FIELDS = ("production_code", "institutional_code", "social_code")
 YEAR_FIELDS = CODE_FIELDS + ("innovation_code", "information_code", "value_competence_code", "id_code", "nid")
 TOP_CONTRIBUTIONS = 5
 COVERAGE_NOTE_YEARS = 6
-
+TOP_REVISIONS = 8
+CORRELATION_SCOPES = ("region", "district_aggregate", "district_pooled")
 
 # Parallel aggregation in DuckDB may change the last bits of a double from one build to the next;
-# rounding keeps an unchanged region's context (and so its render fingerprint) identical.
+# rounding keeps an unchanged region's context identical (the render fingerprint is taken on the
+# formatted view, which is coarser still).
 FLOAT_DECIMALS = 10
+
+_LEVELS = ", ".join(f"'{level}'" for level in BRIEFING_LEVELS)
+# `$regions` is NULL (every briefing region) or a list of region codes.
+_REGION_FILTER = "($regions IS NULL OR list_contains($regions, {col}))"
+
+QUERIES: dict[str, str] = {
+    "regions": f"""
+        SELECT r.region_code, r.name_ru, r.name_en, r.country, r.level, r.parent_code, r.universe,
+               p.name_ru AS district_name_ru, p.name_en AS district_name_en,
+               c.name_ru AS country_name_ru, c.name_en AS country_name_en
+        FROM marts.regions r
+        LEFT JOIN marts.regions p ON p.region_code = r.parent_code
+        LEFT JOIN marts.regions c ON c.region_code = r.country AND c.level = 'country'
+        WHERE r.level IN ({_LEVELS}) AND {_REGION_FILTER.format(col="r.region_code")}
+        ORDER BY r.region_code""",
+    "years": f"""
+        SELECT d.region_code, d.year, d.production_code, d.institutional_code, d.social_code,
+               y.innovation_code, y.information_code, y.value_competence_code, y.id_code, b.nid,
+               d.production_null_reason, d.institutional_null_reason, d.social_null_reason
+        FROM marts.defining_codes d
+        LEFT JOIN marts.dynamic_codes y USING (region_code, year)
+        LEFT JOIN marts.basic_code b USING (region_code, year)
+        WHERE {_REGION_FILTER.format(col="d.region_code")}
+        ORDER BY d.region_code, d.year""",
+    # Medians over every briefing region of a district / universe, per year (never filtered).
+    "medians": f"""
+        WITH codes AS (
+            SELECT r.parent_code, r.universe, d.year, d.production_code, d.institutional_code, d.social_code
+            FROM marts.defining_codes d JOIN marts.regions r USING (region_code)
+            WHERE r.level IN ({_LEVELS}))
+        SELECT 'district' AS grouping, parent_code AS group_code, year, median(production_code) AS production_code,
+               median(institutional_code) AS institutional_code, median(social_code) AS social_code
+        FROM codes WHERE parent_code IS NOT NULL GROUP BY ALL
+        UNION ALL
+        SELECT 'country', universe, year, median(production_code), median(institutional_code), median(social_code)
+        FROM codes WHERE universe IS NOT NULL GROUP BY ALL
+        ORDER BY 1, 2, 3""",
+    "contributions": f"""
+        SELECT c.region_code, c.year, c.family, c.indicator_code, i.name_ru, i.name_en, c.contribution_change
+        FROM marts.code_contributions c JOIN marts.indicators i USING (indicator_code)
+        WHERE c.contribution_change IS NOT NULL AND {_REGION_FILTER.format(col="c.region_code")}
+        QUALIFY c.year = max(c.year) OVER (PARTITION BY c.region_code)""",
+    "provenance": f"""
+        SELECT region_code, source, dataset, release, min(release_date) AS release_date,
+               max(retrieved_at) AS retrieved_at, count(*) AS observations
+        FROM marts.observations
+        WHERE region_code IS NOT NULL AND {_REGION_FILTER.format(col="region_code")}
+        GROUP BY ALL ORDER BY region_code, source, dataset, release""",
+    "build": "SELECT build_id, data_label, built_at, sources, releases FROM marts.build_info",
+    "strategy": f"""
+        SELECT * EXCLUDE (build_id, data_label) FROM marts.strategy
+        WHERE is_latest_year AND {_REGION_FILTER.format(col="region_code")}""",
+    "ranks": f"""
+        SELECT region_code, universe, year, measure, point_value, point_rank, n_regions, draws,
+               rank_p5, rank_median, rank_p95, rank_low, rank_high, rank_min, rank_max
+        FROM marts.rank_intervals
+        WHERE {_REGION_FILTER.format(col="region_code")}
+        QUALIFY year >= max(year) OVER (PARTITION BY region_code) - 1
+        ORDER BY region_code, year, measure""",
+    "peers": f"""
+        SELECT p.region_code, p.peer_type, p.peer_rank, p.peer_code, p.peer_country,
+               r.name_ru AS peer_name_ru, r.name_en AS peer_name_en,
+               c.name_ru AS peer_country_name_ru, c.name_en AS peer_country_name_en,
+               p.reference_year, p.window_start, p.distance, p.features_compared,
+               p.shared_strengths_count, p.shared_strengths_ru, p.shared_strengths_en
+        FROM marts.peers p
+        LEFT JOIN marts.regions r ON r.region_code = p.peer_code
+        LEFT JOIN marts.regions c ON c.region_code = p.peer_country AND c.level = 'country'
+        WHERE {_REGION_FILTER.format(col="p.region_code")}
+        ORDER BY p.region_code, p.peer_type, p.peer_rank""",
+    "instruments": f"""
+        SELECT * EXCLUDE (build_id, data_label) FROM marts.instruments
+        WHERE {_REGION_FILTER.format(col="region_code")}
+        ORDER BY region_code, target_type, weak_code, addressed_code, match_type, instrument_rank NULLS FIRST""",
+    # The region's own series and its district's (seed 004's Fig. 2 is a district's), levels and changes.
+    "correlations": f"""
+        SELECT r.region_code, c.pair_code, c.scope, c.group_code, c.method, c.label_ru, c.label_en,
+               c.x_indicator, c.y_indicator, c.education_measure, c.code_illustrated, c.window_start, c.window_end,
+               c.n, c.n_territories, c.first_year, c.last_year, c.r, c.slope, c.r_squared, c.p_value,
+               c.significant, c.null_reason
+        FROM marts.code_correlations c
+        JOIN marts.regions r ON (c.scope = 'region' AND c.group_code = r.region_code)
+            OR (c.scope <> 'region' AND c.group_code = r.parent_code)
+        WHERE r.level IN ({_LEVELS}) AND c.method IN ('levels', 'changes')
+          AND c.scope IN {CORRELATION_SCOPES} AND {_REGION_FILTER.format(col="r.region_code")}
+        ORDER BY r.region_code, c.pair_code, c.scope, c.method""",
+    # Catalog indicators of the three code families without a value in the region's latest year.
+    "missing": f"""
+        WITH latest AS (
+            SELECT region_code, max(year) AS year FROM marts.defining_codes
+            WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL),
+        have AS (
+            SELECT region_code, indicator_code, max(period) FILTER (WHERE value IS NOT NULL) AS last_year
+            FROM marts.observations WHERE indicator_code IS NOT NULL GROUP BY ALL)
+        SELECT l.region_code, i.indicator_code, i.name_ru, i.name_en, i.family, h.last_year
+        FROM latest l CROSS JOIN marts.indicators i
+        LEFT JOIN have h ON h.region_code = l.region_code AND h.indicator_code = i.indicator_code
+        WHERE i.family IN ('production', 'institutional', 'social') AND i.weight > 0
+          AND (h.last_year IS NULL OR h.last_year < l.year)
+        ORDER BY l.region_code, i.family, i.indicator_code""",
+    "confidential": f"""
+        SELECT o.region_code, coalesce(o.indicator_code, o.indicator_key) AS indicator_code,
+               i.name_ru, i.name_en, o.source, list(DISTINCT o.period ORDER BY o.period) AS years
+        FROM marts.observations o LEFT JOIN marts.indicators i USING (indicator_code)
+        WHERE o.flag = 'c' AND o.region_code IS NOT NULL AND {_REGION_FILTER.format(col="o.region_code")}
+        GROUP BY ALL ORDER BY 1, 2, 5""",
+    # Revisions brought by the latest release of each source and dataset.
+    "revisions": f"""
+        SELECT v.region_code, coalesce(v.indicator_code, v.indicator_key) AS indicator_code,
+               i.name_ru, i.name_en, i.unit, v.source, v.period, v.old_value, v.new_value, v.old_flag, v.new_flag,
+               v.old_release, v.new_release, v.new_release_date, v.relative_change
+        FROM marts.revisions v LEFT JOIN marts.indicators i USING (indicator_code)
+        WHERE v.region_code IS NOT NULL AND {_REGION_FILTER.format(col="v.region_code")}
+        QUALIFY dense_rank() OVER (PARTITION BY v.source, v.dataset
+                                   ORDER BY v.new_release_date DESC NULLS LAST, v.new_release DESC) = 1
+        ORDER BY v.region_code, abs(v.relative_change) DESC NULLS LAST, 2, v.period""",
+}
 
 
 def _clean(value: Any) -> Any:
-    """JSON-safe scalars: NaN/NaT -> None, numpy -> Python, floats rounded to FLOAT_DECIMALS."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NaT:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.isoformat()
+    """JSON-safe scalars: NaN -> None, Decimal -> float, dates -> ISO text, floats rounded to FLOAT_DECIMALS."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
     if isinstance(value, float):
-        return round(value, FLOAT_DECIMALS)
+        return None if math.isnan(value) or math.isinf(value) else round(value, FLOAT_DECIMALS)
+    if isinstance(value, Decimal):
+        return _clean(float(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
     return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+Rows = list[dict[str, Any]]
 
 
-def load_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    levels = ", ".join(f"'{level}'" for level in BRIEFING_LEVELS)
-    return {
-        "regions": con.execute(
-            "SELECT r.region_code, r.name_ru, r.name_en, r.country, r.level, r.parent_code, r.universe, "
-            "p.name_ru AS district_name_ru, p.name_en AS district_name_en "
-            "FROM marts.regions r LEFT JOIN marts.regions p ON p.region_code = r.parent_code "
-            f"WHERE r.level IN ({levels}) ORDER BY r.region_code"
-        ).df(),
-        "years": con.execute(
-            "SELECT d.region_code, d.year, d.production_code, d.institutional_code, d.social_code, "
-            "y.innovation_code, y.information_code, y.value_competence_code, y.id_code, b.nid, "
-            "d.production_null_reason, d.institutional_null_reason, d.social_null_reason "
-            "FROM marts.defining_codes d "
-            "LEFT JOIN marts.dynamic_codes y USING (region_code, year) "
-            "LEFT JOIN marts.basic_code b USING (region_code, year) ORDER BY d.region_code, d.year"
-        ).df(),
-        "contributions": con.execute(
-            "SELECT c.region_code, c.year, c.family, c.indicator_code, i.name_ru, i.name_en, c.contribution_change "
-            "FROM marts.code_contributions c JOIN marts.indicators i USING (indicator_code) "
-            "WHERE c.contribution_change IS NOT NULL"
-        ).df(),
-        "provenance": con.execute(
-            "SELECT region_code, source, dataset, release, max(retrieved_at) AS retrieved_at, count(*) AS observations "
-            "FROM marts.observations WHERE region_code IS NOT NULL "
-            "GROUP BY ALL ORDER BY region_code, source, dataset, release"
-        ).df(),
-        "build": con.execute("SELECT * FROM marts.build_info").df(),
-    }
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None) -> Rows:
+    """Rows as dicts, cleaned (plain tuples from DuckDB: a DataFrame per region costs seconds in total)."""
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [{n: _clean(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
 
 
-def _medians(years: pd.DataFrame, regions: pd.DataFrame, year: int, group_col: str) -> dict[str, dict[str, Any]]:
-    latest = years[years["year"] == year].merge(regions[["region_code", group_col]], on="region_code")
-    medians = latest.groupby(group_col)[list(CODE_FIELDS)].median()
-    return {key: {f: _clean(row[f]) for f in CODE_FIELDS} for key, row in medians.iterrows()}
+def load_rows(con: duckdb.DuckDBPyConnection, regions: Sequence[str] | None = None) -> dict[str, Rows]:
+    """Every briefing input as one list of rows per query; ``regions`` limits the per-region ones."""
+    params = {"regions": list(regions) if regions is not None else None}
+    return {name: _fetch(con, sql, params if "$regions" in sql else None) for name, sql in QUERIES.items()}
 
 
-def build_contexts(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None) -> list[dict[str, Any]]:
-    """One context per briefing region (subjects and NUTS-2 regions with codes), in register order."""
-    frames = load_frames(con)
-    regions, years = frames["regions"], frames["years"]
-    build = frames["build"].iloc[0] if len(frames["build"]) else pd.Series(dtype=object)
+def _by_region(rows: Rows) -> dict[str, Rows]:
+    """Rows grouped by region, each without its region_code, in query order."""
+    grouped: dict[str, Rows] = {}
+    for row in rows:
+        row = dict(row)
+        grouped.setdefault(row.pop("region_code"), []).append(row)
+    return grouped
+
+
+def _median_lookup(rows: Rows) -> dict[tuple[str, str, int], dict[str, Any]]:
+    return {(r["grouping"], r["group_code"], int(r["year"])): {f: r[f] for f in CODE_FIELDS} for r in rows}
+
+
+def build_contexts(
+    con: duckdb.DuckDBPyConnection,
+    generated_at: datetime | None = None,
+    regions: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """One context per briefing region (subjects and NUTS-2 regions with codes), in register order.
+
+    ``regions`` limits the result to those region codes (a partition of the per-region asset).
+    """
+    rows = load_rows(con, regions)
+    build = rows["build"][0] if rows["build"] else {}
     generated = (generated_at or datetime.now(UTC)).isoformat(timespec="seconds")
-    latest_year = int(years["year"].max()) if len(years) else None
-    by_district = _medians(years, regions, latest_year, "parent_code") if latest_year else {}
-    by_country = _medians(years, regions, latest_year, "universe") if latest_year else {}
-    years_by_region = dict(tuple(years.groupby("region_code")))
-    contrib_by_region = dict(tuple(frames["contributions"].groupby("region_code")))
-    prov_by_region = dict(tuple(frames["provenance"].groupby("region_code")))
-    demo = str(build.get("data_label", "")) == DEMO_LABEL
+    medians = _median_lookup(rows["medians"])
+    split = {name: _by_region(rows[name]) for name in QUERIES if name not in ("regions", "medians", "build")}
     contexts = []
-    for region in _records(regions):
+    for region in rows["regions"]:
         code = region["region_code"]
-        region_years = years_by_region.get(code)
-        if region_years is None or region_years[list(CODE_FIELDS)].notna().sum().sum() == 0:
+        region_years = split["years"].get(code, [])
+        if not any(y[f] is not None for y in region_years for f in CODE_FIELDS):
             continue
+        latest_year = max(int(y["year"]) for y in region_years)
+        parts = {name: split[name].get(code, []) for name in split}
         contexts.append({
             "region": {
                 "code": code, "name_ru": region["name_ru"], "name_en": region["name_en"],
+                "district_code": region["parent_code"],
                 "district_name_ru": region["district_name_ru"], "district_name_en": region["district_name_en"],
                 "country": region["country"],
+                "country_name_ru": region["country_name_ru"], "country_name_en": region["country_name_en"],
+                "level": region["level"],
             },
-            "demo": demo,
-            "build_id": _clean(build.get("build_id")),
+            "demo": str(build.get("data_label", "")) == DEMO_LABEL,
+            "build_id": build.get("build_id"),
+            "built_at": build.get("built_at"),
             "generated_at": generated,
-            "data_vintage": _clean(build.get("releases")),
-            "latest_year": int(region_years["year"].max()),
-            "codes": _records(region_years[["year", *YEAR_FIELDS]]),
-            "district_median": by_district.get(region["parent_code"], {}),
-            "country_median": by_country.get(region["universe"], {}),
-            "coverage_notes": _coverage_notes(region_years),
-            "top_contributions": _top_contributions(contrib_by_region.get(code)),
-            "provenance": _records(prov_by_region[code].drop(columns="region_code")) if code in prov_by_region else [],
+            "data_vintage": build.get("releases"),
+            "sources": build.get("sources"),
+            "latest_year": latest_year,
+            "codes": [{k: y[k] for k in ("year", *YEAR_FIELDS)} for y in region_years],
+            "district_median": medians.get(("district", region["parent_code"], latest_year), {}),
+            "country_median": medians.get(("country", region["universe"], latest_year), {}),
+            "coverage_notes": _coverage_notes(region_years, latest_year),
+            "top_contributions": _top_contributions(parts["contributions"]),
+            "ranks": parts["ranks"],
+            "strategy": _strategy(parts["strategy"]),
+            "peers": parts["peers"],
+            "instruments": parts["instruments"],
+            "correlations": parts["correlations"],
+            "quality": _quality(parts["missing"], parts["confidential"], parts["revisions"]),
+            "provenance": parts["provenance"],
         })
     return contexts
 
 
-def _coverage_notes(region_years: pd.DataFrame) -> list[dict[str, Any]]:
-    recent = region_years[region_years["year"] > region_years["year"].max() - COVERAGE_NOTE_YEARS]
+def _strategy(rows: Rows) -> dict[str, Any] | None:
+    """The region's strategy row of its latest year, with the '; '-joined lists split into lists."""
+    if not rows:
+        return None
+    row = dict(rows[0])
+    for key in ("candidate_domains", "candidate_domains_en", "candidate_domains_ru", "sector_domains",
+                "interregional_partners", "interregional_partners_en", "interregional_partners_ru"):
+        row[key] = _split(row.get(key), "; ")
+    row["weak_families"] = _split(row.get("weak_families"), ", ")
+    return row
+
+
+def _split(value: Any, sep: str) -> list[str]:
+    if not isinstance(value, str) or not value.strip():
+        return []
+    return [part.strip() for part in value.split(sep) if part.strip()]
+
+
+def _quality(missing: Rows, confidential: Rows, revisions: Rows) -> dict[str, Any]:
+    """Data quality: indicators missing in the latest year, confidential cells, revisions of the last release."""
+    return {
+        "missing_indicators": missing,
+        "confidential": confidential,
+        "revisions_total": len(revisions),
+        "revisions": revisions[:TOP_REVISIONS],
+    }
+
+
+def _coverage_notes(region_years: Rows, latest_year: int) -> list[dict[str, Any]]:
     notes = []
-    for row in recent.itertuples(index=False):
+    for row in region_years:
+        if row["year"] <= latest_year - COVERAGE_NOTE_YEARS:
+            continue
         for family in ("production", "institutional", "social"):
-            reason = getattr(row, f"{family}_null_reason")
+            reason = row.get(f"{family}_null_reason")
             if isinstance(reason, str) and reason:
-                notes.append({"year": int(row.year), "family": family, "reason": reason})
+                notes.append({"year": int(row["year"]), "family": family, "reason": reason})
     return notes
 
 
-def _top_contributions(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
-    if frame is None or frame.empty:
+def _top_contributions(rows: Rows) -> list[dict[str, Any]]:
+    """The largest contributions to the change of the codes in the latest year, largest first."""
+    if not rows:
         return []
-    latest = frame[frame["year"] == frame["year"].max()]
-    ranked = latest.assign(magnitude=latest["contribution_change"].abs().round(FLOAT_DECIMALS))
-    top = ranked.sort_values(["magnitude", "indicator_code"], ascending=[False, True]).head(TOP_CONTRIBUTIONS)
-    return _records(top[["indicator_code", "name_ru", "name_en", "family", "contribution_change", "year"]])
+    latest = max(r["year"] for r in rows)
+    ranked = sorted(
+        (r for r in rows if r["year"] == latest),
+        key=lambda r: (-round(abs(r["contribution_change"]), FLOAT_DECIMALS), r["indicator_code"]),
+    )
+    keys = ("indicator_code", "name_ru", "name_en", "family", "contribution_change", "year")
+    return [{k: r[k] for k in keys} for r in ranked[:TOP_CONTRIBUTIONS]]
 
 
 def region_codes(contexts: Iterable[dict[str, Any]]) -> list[str]:

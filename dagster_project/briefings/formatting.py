@@ -170,3 +170,50 @@ def format_vintage(value: object, lang: str) -> str:
     if moment is None:
         return text
     return _format_day(moment, lang) + match.group(2)
+
+
+def format_percent(value: object, lang: str, digits: int = 1, share: bool = False) -> str:
+    """Format a percentage: ``49,0 %`` (ru: a no-break space before the sign, as Russian typography
+    wants) or ``49.0%`` (en). ``share=True`` reads the value as a share (0.183 → 18,3 %)."""
+    number = as_float(value)
+    if number is None:
+        return DASH
+    text = format_number(number * 100 if share else number, lang, digits=digits)
+    return f"{text}{NBSP}%" if lang == "ru" else f"{text}%"
+
+
+def format_p_value(value: object, lang: str) -> str:
+    """A p-value to three decimals, or ``< 0,001`` when it is smaller (a 1e-19 is not more informative)."""
+    number = as_float(value)
+    if number is None:
+        return DASH
+    if number < 0.001:
+        return f"<{NBSP}{format_number(0.001, lang, digits=3)}"
+    return format_number(number, lang, digits=3)
+
+
+def format_list(items: list[str], lang: str) -> str:
+    """Join words as a sentence does: ``A, B and C`` / ``A, B и C``."""
+    items = [i for i in items if i]
+    if len(items) < 2:
+        return "".join(items)
+    conjunction = " и " if lang == "ru" else " and "
+    return ", ".join(items[:-1]) + conjunction + items[-1]
+
+
+_RU_SHORT_WORD = re.compile(r"(?<![\w\u00a0.,])([А-Яа-яЁёA-Za-z]{1,2}) (?=\S)")
+_RU_NUMBER_UNIT = re.compile(r"(\d) (?=(г\.|гг\.|%|тыс\.|млн|чел\.))")
+_RU_DASH = re.compile(r" (—|–) ")
+_DIGIT_GROUP = re.compile(r"(?<=\d) (?=\d{3}\b)")
+
+
+def typograph(text: str, lang: str) -> str:
+    """Russian typography for running text: a no-break space after one- and two-letter words
+    (prepositions, conjunctions: «в регионе», «и S»), before a dash and inside digit groups, so a
+    line never ends on «в», begins with «—» or splits «10 000». English text is returned unchanged."""
+    if lang != "ru" or not isinstance(text, str):
+        return text
+    text = _RU_DASH.sub(f"{NBSP}\\1 ", text)
+    text = _RU_NUMBER_UNIT.sub(f"\\1{NBSP}", text)
+    text = _DIGIT_GROUP.sub(NBSP, text)  # «10 000» from a catalog name stays on one line
+    return _RU_SHORT_WORD.sub(f"\\1{NBSP}", text)

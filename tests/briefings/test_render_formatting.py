@@ -10,16 +10,32 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.briefings.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, make_charts, year_ticks
+from dagster_project.briefings.charts import (
+    BOTTOM,
+    HEIGHT,
+    LEFT,
+    PROFILE_COLOURS,
+    RIGHT,
+    TOP,
+    VALUE_LEFT,
+    WIDTH,
+    make_charts,
+    nice_ticks,
+    year_ticks,
+)
 from dagster_project.briefings.formatting import (
     DASH,
     MINUS,
     NBSP,
     format_date,
     format_int,
+    format_list,
     format_number,
+    format_p_value,
+    format_percent,
     format_vintage,
     format_year,
+    typograph,
 )
 from dagster_project.briefings.render import TEMPLATES_DIR, build_view, safe_code
 
@@ -167,9 +183,9 @@ def test_year_ticks() -> None:
 
 
 def test_view_of_an_empty_context_is_all_dashes() -> None:
-    view = build_view({"region": {"code": "RU-X"}}, "ru", has_chart=False)
+    view = build_view({"region": {"code": "RU-X"}}, "ru", charts=False)
     assert view["region_name"] == "RU-X"
-    assert view["chart"] is None and view["table"]["rows"] == []
+    assert all(spec is None for spec in view["charts"].values()) and view["table"]["rows"] == []
     assert {k["value"] for k in view["key_figures"]} == {DASH}
     assert view["data_vintage"] == DASH and view["generated_at"] == DASH
     json.dumps(view)  # the PDF template reads it as JSON
@@ -184,7 +200,7 @@ def test_view_takes_the_latest_year_and_the_other_language_as_fallback() -> None
             {"year": 2022, "production_code": 0.25, "innovation_code": -0.05},
         ],
     }
-    view = build_view(context, "ru", has_chart=False)
+    view = build_view(context, "ru", charts=False)
     assert view["region_name"] == "Darmstadt"
     assert view["key_figures"][0]["value"] == "0,250"
     assert view["key_figures"][0]["change"] == f"{MINUS}0,050"
@@ -206,10 +222,138 @@ def test_view_prefers_the_language_then_the_generic_text() -> None:
             {"indicator_code": "x_code", "family": "social", "contribution_change": 0.01, "year": 2022}
         ],
     }
-    ru, en = build_view(context, "ru", has_chart=False), build_view(context, "en", has_chart=False)
-    assert [n["year"] for n in ru["coverage_notes"]] == ["2003", "2004"]  # sorted by year
-    assert ru["coverage_notes"][1] == {"year": "2004", "family": "Социальный код (S)", "reason": "вес 0,5"}
-    assert en["coverage_notes"][1] == {"year": "2004", "family": "Social code (S)", "reason": "weight 0.5"}
-    assert en["coverage_notes"][0]["family"] == "unknown"
+    ru, en = build_view(context, "ru", charts=False), build_view(context, "en", charts=False)
+    ru_notes, en_notes = ru["quality"]["coverage_notes"], en["quality"]["coverage_notes"]
+    assert [n["year"] for n in ru_notes] == ["2003", "2004"]  # sorted by year
+    assert ru_notes[1] == {"year": "2004", "family": "Социальный код (S)", "reason": "вес 0,5"}
+    assert en_notes[1] == {"year": "2004", "family": "Social code (S)", "reason": "weight 0.5"}
+    assert en_notes[0]["family"] == "unknown"
     assert en["contributions"] == [{"name": "x_code", "code": "S", "change": "+0.010"}]
     assert "2022" in en["contributions_intro"]
+
+
+# ---------------------------------------------------------------- typography, percentages, p-values
+
+
+def test_russian_typography_binds_short_words_dashes_and_digit_groups() -> None:
+    text = typograph("Код I в 2023 г. — на 10 000 человек, 49 % ВРП", "ru")
+    assert text == f"Код I{NBSP}в{NBSP}2023{NBSP}г.{NBSP}— на{NBSP}10{NBSP}000 человек, 49{NBSP}% ВРП"
+    assert typograph("Code I in 2023 — a 10 000 test", "en") == "Code I in 2023 — a 10 000 test"
+
+
+def test_percentages_and_p_values() -> None:
+    assert format_percent(66.3, "ru") == f"66,3{NBSP}%"
+    assert format_percent(66.3, "en") == "66.3%"
+    assert format_percent(0.01829, "ru", share=True) == f"1,8{NBSP}%"
+    assert format_percent(None, "en") == DASH
+    assert format_p_value(7.16e-05, "ru") == f"<{NBSP}0,001"
+    assert format_p_value(0.8666, "en") == "0.867"
+    assert format_list(["a", "b", "c"], "ru") == "a, b и c"
+    assert format_list(["a"], "en") == "a"
+
+
+# ---------------------------------------------------------------- the new charts
+
+
+def test_nice_ticks_cover_the_range_on_round_steps() -> None:
+    assert nice_ticks(-0.032, 0.05) == [-0.05, -0.025, 0.0, 0.025, 0.05]
+    assert nice_ticks(0.0, 0.649) == [0.0, 0.2, 0.4, 0.6, 0.8]
+    assert nice_ticks(-0.1, 0.0) == [-0.1, -0.075, -0.05, -0.025, 0.0]  # no "−0" tick
+    assert nice_ticks(0.0, 0.0) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def _full_context() -> dict:
+    return {
+        "latest_year": 2002,
+        "codes": [
+            {"year": 2001, "production_code": 0.5, "institutional_code": 0.5, "social_code": 0.5, "nid": 0.0},
+            {"year": 2002, "production_code": 0.75, "institutional_code": 0.25, "social_code": 1.0,
+             "innovation_code": 0.25, "information_code": -0.25, "value_competence_code": 0.5, "id_code": 0.5,
+             "nid": 0.5},
+        ],
+        "district_median": {"production_code": 0.5, "institutional_code": None, "social_code": 0.25},
+        "country_median": {"production_code": 1.0, "institutional_code": 0.0, "social_code": 0.5},
+    }
+
+
+def test_profile_bars_are_proportional_to_the_codes() -> None:
+    root = ET.fromstring(make_charts(_full_context(), "en")["profile"])
+    groups = {g.get("data-series"): g for g in root.iter(f"{SVG}g")}
+    width = WIDTH - 40 - RIGHT  # the profile chart's plot width
+    p_bars = [(r.get("fill"), float(r.get("width"))) for r in groups["P"].findall(f"{SVG}rect")]
+    assert p_bars == [(PROFILE_COLOURS[0], pytest.approx(0.75 * width, abs=0.06)),
+                      (PROFILE_COLOURS[1], pytest.approx(0.5 * width, abs=0.06)),
+                      (PROFILE_COLOURS[2], pytest.approx(1.0 * width, abs=0.06))]
+    # the missing district median of I is a dash, not a zero-length bar
+    assert len(groups["I"].findall(f"{SVG}rect")) == 2
+    assert [t.text for t in groups["I"].findall(f"{SVG}text")] == ["—"]
+
+
+def test_dynamics_bars_go_up_and_down_from_zero_and_ticks_are_localised() -> None:
+    charts = {lang: make_charts(_full_context(), lang)["dynamics"] for lang in ("ru", "en")}
+    root = ET.fromstring(charts["en"])
+    groups = {g.get("data-series"): g for g in root.iter(f"{SVG}g")}
+    (up,), (down,) = groups["P′"].findall(f"{SVG}rect"), groups["I′"].findall(f"{SVG}rect")
+    # +0.25 and −0.25 have the same height; one ends at the zero line from above, the other starts there
+    assert float(up.get("height")) == pytest.approx(float(down.get("height")), abs=0.11)
+    assert float(up.get("y")) + float(up.get("height")) == pytest.approx(float(down.get("y")), abs=0.11)
+    assert len(groups["ID"].findall(f"{SVG}circle")) == 1
+    labels = {t.text for t in root.iter(f"{SVG}text")}
+    assert {"0.0", "0.2", "0.4", "−0.4"} <= labels
+    ru_labels = {t.text for t in ET.fromstring(charts["ru"]).iter(f"{SVG}text")}
+    assert {"0,0", "0,2", "0,4", "−0,4"} <= ru_labels and "0.2" not in ru_labels
+
+
+def test_nid_chart_and_which_charts_exist() -> None:
+    charts = make_charts(_full_context(), "en")
+    assert set(charts) == {"codes", "profile", "dynamics", "nid"}
+    root = ET.fromstring(charts["nid"])
+    line = root.find(f".//{SVG}polyline").get("points").split()
+    assert len(line) == 2 and float(line[0].split(",")[0]) == VALUE_LEFT  # first year on the left edge
+
+
+# ---------------------------------------------------------------- view sections
+
+
+def _view(lang: str, **extra: object) -> dict:
+    context = {"region": {"code": "RU-B", "name_en": "Region B", "country_name_en": "Russia"}, **_full_context()}
+    context.update(extra)
+    return build_view(context, lang, charts=False)
+
+
+def test_rank_text_and_answers_when_the_rank_is_exact() -> None:
+    ranks = [{"year": 2002, "measure": "composite", "point_rank": 1, "n_regions": 3, "rank_low": 1, "rank_high": 1},
+             {"year": 2002, "measure": "production_code", "point_rank": 2, "n_regions": 3, "rank_low": 1,
+              "rank_high": 3}]
+    view = _view("en", ranks=ranks)
+    assert view["key_figures"][0]["rank"] == "2 of 3 (1–3)"
+    assert view["key_figures"][1]["rank"] == DASH
+    assert view["answers"]["stand"].startswith("Region B ranks 1 of 3 comparison regions of Russia")
+    assert "ID was +0.500: the codes rose on balance; the basic code NID reached 0.500." in view["answers"]["changed"]
+    assert view["ranks"]["rows"][0]["interval"] == "1–1"
+
+
+def test_strategy_insufficient_data_says_so_and_proposes_nothing() -> None:
+    strategy = {"year": 2002, "decision": "insufficient_data", "reasons_en": "Only 3 regions.",
+                "market_score": None, "market_missing_reason": "only 3 regions (needs 5)", "market_threshold": 0.9}
+    view = _view("en", strategy=strategy)
+    s = view["strategy"]
+    assert s["title"] == "Insufficient data for a recommendation"
+    assert s["scores"][0] == {"label": "Local market capacity", "score": DASH, "threshold": "0.90",
+                              "status": "missing", "status_label": "no score", "basis": "only 3 regions (needs 5)"}
+    assert view["answers"]["todo"].startswith("Recommended strategy: insufficient data for a recommendation.")
+
+
+def test_instruments_group_by_weak_code_with_the_no_survey_note_first() -> None:
+    rows = [
+        {"target_type": "weakest_family", "weak_code": "production", "weak_percentile": 0.1,
+         "match_type": "fallback_next_weakest", "instrument_rank": 1, "instrument_code": "a", "instrument_en": "A",
+         "relevance_pct": 50.0, "note_en": "Fallback to the information code."},
+        {"target_type": "weakest_family", "weak_code": "production", "weak_percentile": 0.1,
+         "match_type": "no_survey_section", "instrument_rank": None, "note_en": "No survey section for P."},
+    ]
+    groups = _view("en", instruments=rows)["instruments"]["groups"]
+    assert len(groups) == 1
+    assert groups[0]["title"] == "Weakest defining code: production code P (percentile 0.10)"
+    assert groups[0]["notes"] == ["No survey section for P.", "Fallback to the information code."]
+    assert groups[0]["rows"] == [{"rank": "1", "name": "A", "relevance": "50.0%"}]

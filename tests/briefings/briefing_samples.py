@@ -1,0 +1,471 @@
+"""Hand-checkable briefing inputs: a full context (every section filled) and a tiny published warehouse.
+
+The numbers are chosen so the expected text can be worked out by hand; the tests say how.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+HOSTILE_TYPST = '#read("/etc/passwd") [x] $y$ *b* _i_ @ref <lab>'
+HOSTILE_HTML = "<script>alert(1)</script> & Co"
+
+CITATION = "Seed 004, Table 1: questionnaire survey of 208 respondents, Ural Federal District."
+
+
+def make_context(name_ru: str = "Свердловская область", name_en: str = "Sverdlovsk Oblast", demo: bool = True) -> dict:
+    """2016–2023, P +0.02/yr, I +0.01/yr, S flat at 0.5 until a 2023 drop.
+
+    2023: P 0.612 (Δ +0.092), I 0.47 (Δ +0.110), S 0.45 (Δ −0.050), ID +0.152, NID 0.18 + 0.152 = 0.332.
+    Composite rank 3 of 83 (interval 2–6), 2 a year earlier; P is the strongest code (rank 2), I the weakest (14).
+    """
+    rows = []
+    for k, year in enumerate(range(2016, 2023)):
+        first = k == 0
+        rows.append(
+            {
+                "year": year,
+                "production_code": 0.4 + 0.02 * k,
+                "institutional_code": 0.3 + 0.01 * k,
+                "social_code": 0.5,
+                "innovation_code": None if first else 0.02,
+                "information_code": None if first else 0.01,
+                "value_competence_code": None if first else 0.0,
+                "id_code": None if first else 0.03,
+                "nid": None if first else 0.03 * k,
+            }
+        )
+    rows.append(
+        {
+            "year": 2023,
+            "production_code": 0.612,
+            "institutional_code": 0.47,
+            "social_code": 0.45,
+            "innovation_code": 0.092,
+            "information_code": 0.11,
+            "value_competence_code": -0.05,
+            "id_code": 0.152,
+            "nid": 0.332,
+        }
+    )
+
+    def rank(year: int, measure: str, point: int, low: int, high: int, n: int) -> dict:
+        return {
+            "universe": "RU",
+            "year": year,
+            "measure": measure,
+            "point_value": 1.0,
+            "point_rank": point,
+            "n_regions": n,
+            "draws": 100,
+            "rank_p5": low,
+            "rank_median": point,
+            "rank_p95": high,
+            "rank_low": low,
+            "rank_high": high,
+            "rank_min": low,
+            "rank_max": high,
+        }
+
+    survey = {
+        "survey": "uralfd_2011_2016",
+        "survey_title_en": "Relevance of instruments (Table 1)",
+        "survey_title_ru": "Актуальность инструментов (табл. 1)",
+        "survey_respondents": 208,
+        "survey_period": "2011-2016",
+        "survey_citation": CITATION,
+    }
+    return {
+        "region": {
+            "code": "RU-SVE",
+            "name_ru": name_ru,
+            "name_en": name_en,
+            "district_code": "RU-FD-URL",
+            "district_name_ru": "Уральский федеральный округ",
+            "district_name_en": "Ural Federal District",
+            "country": "RU",
+            "country_name_ru": "Российская Федерация",
+            "country_name_en": "Russian Federation",
+            "level": "subject",
+        },
+        "demo": demo,
+        "build_id": "20261123T231500Z-ab12",
+        "built_at": "2026-11-23T23:14:00+00:00",
+        "generated_at": "2026-11-23T23:15:00+00:00",
+        "data_vintage": "2024-03-01 (demo v2)",
+        "sources": "demo",
+        "latest_year": 2023,
+        "codes": rows,
+        "district_median": {"production_code": 0.5, "institutional_code": 0.4, "social_code": None},
+        "country_median": {"production_code": 0.45, "institutional_code": 0.38, "social_code": 0.52},
+        "coverage_notes": [
+            {"year": 2003, "family": "production", "reason": "only 0.57 of the family weight present (needs 2/3)"}
+        ],
+        "top_contributions": [
+            {
+                "indicator_code": "grp_per_capita",
+                "name_ru": "ВРП на душу населения",
+                "name_en": "Gross regional product per capita",
+                "family": "production",
+                "contribution_change": 0.012,
+            }
+        ],
+        "ranks": [
+            rank(2022, "composite", 2, 2, 4, 83),
+            rank(2023, "composite", 3, 2, 6, 83),
+            rank(2023, "production_code", 2, 2, 2, 85),
+            rank(2023, "institutional_code", 14, 12, 15, 84),
+            rank(2023, "social_code", 3, 2, 7, 84),
+        ],
+        "strategy": {
+            "year": 2023,
+            "decision": "smart_specialisation",
+            "reasons_en": "Local market capacity 0.83 < 0.90 (not met); location 0.47 < 0.75 (not met).",
+            "reasons_ru": "Ёмкость локального рынка 0,83 < 0,90 (не выполнено).",
+            "population_thousand": 2000.542,
+            "market_basis": "money_income",
+            "market_score": 0.8333333333,
+            "market_threshold": 0.9,
+            "market_met": False,
+            "density_per_km2": 3.99,
+            "urban_population_share": 85.291,
+            "capital_region": False,
+            "location_score": 0.4698795181,
+            "location_threshold": 0.75,
+            "location_met": False,
+            "grp_national_share": 0.01829,
+            "grp_district_share": 0.41975,
+            "significance_score": 0.9404761905,
+            "significance_threshold": 0.9,
+            "significance_met": True,
+            "candidate_domains": ["innovation_activity", "rd_expenditure_share_grp"],
+            "candidate_domains_en": ["Innovation activity of organisations", "R&D expenditure share of GRP"],
+            "candidate_domains_ru": [
+                "Уровень инновационной активности организаций",
+                "Внутренние затраты на исследования и разработки в % к ВРП",
+            ],
+            "sector_domains": [],
+            "sector_note_en": "No sector data loaded.",
+            "sector_note_ru": "Отраслевые данные не загружены.",
+            "weak_families": ["institutional"],
+            "interregional_partners": ["RU-TYU"],
+            "interregional_partners_en": ["Tyumen Oblast (institutional)"],
+            "interregional_partners_ru": ["Тюменская область (институциональный)"],
+        },
+        "peers": [
+            {
+                "peer_type": "domestic",
+                "peer_rank": 1,
+                "peer_code": "RU-VLG",
+                "peer_country": "RU",
+                "peer_name_ru": "Вологодская область",
+                "peer_name_en": "Vologda Oblast",
+                "peer_country_name_ru": "Российская Федерация",
+                "peer_country_name_en": "Russian Federation",
+                "reference_year": 2023,
+                "window_start": 2021,
+                "distance": 0.28177,
+                "features_compared": 22,
+                "shared_strengths_count": 2,
+                "shared_strengths_ru": "Исследователи; производственный код P",
+                "shared_strengths_en": "Researchers; production code P",
+            },
+            {
+                "peer_type": "foreign_analogue",
+                "peer_rank": 1,
+                "peer_code": "DEA5",
+                "peer_country": "DE",
+                "peer_name_ru": "Арнсберг",
+                "peer_name_en": "Arnsberg",
+                "peer_country_name_ru": "Германия",
+                "peer_country_name_en": "Germany",
+                "reference_year": 2023,
+                "window_start": 2021,
+                "distance": 0.964,
+                "features_compared": 22,
+                "shared_strengths_count": 0,
+                "shared_strengths_ru": None,
+                "shared_strengths_en": None,
+            },
+        ],
+        "instruments": [
+            {
+                "year": 2023,
+                "target_type": "weakest_family",
+                "weak_code": "institutional",
+                "weak_percentile": 0.843,
+                "addressed_code": "institutional",
+                "match_type": "survey",
+                "instrument_rank": rank_no,
+                "instrument_code": code,
+                "instrument_en": en,
+                "instrument_ru": ru,
+                "relevance_pct": pct,
+                "note_en": "Instruments for the institutional code I, ranked by relevance.",
+                "note_ru": "Инструменты для институционального кода I по актуальности.",
+                **survey,
+            }
+            for rank_no, code, en, ru, pct in (
+                (1, "preferential_lending", "Preferential lending", "Льготное кредитование", 66.3),
+                (2, "preferential_taxation", "Preferential taxation", "Льготное налогообложение", 58.7),
+            )
+        ],
+        "correlations": [
+            {
+                "pair_code": "technologies_vs_education",
+                "scope": scope,
+                "method": method,
+                "label_en": "Advanced technologies used vs education",
+                "label_ru": "Передовые технологии и образование",
+                "window_start": 2005,
+                "window_end": 2016,
+                "n": n,
+                "r": r,
+                "slope": slope,
+                "r_squared": r2,
+                "p_value": p,
+                "significant": p < 0.05,
+                "null_reason": None,
+            }
+            for scope, method, n, r, slope, r2, p in (
+                ("region", "levels", 11, 0.9168, 0.4758, 0.8405, 7.16e-05),
+                ("region", "changes", 10, 0.0612, 0.05, 0.0037, 0.8666),
+                ("district_aggregate", "levels", 12, 0.903, 0.2227, 0.8154, 5.74e-05),
+            )
+        ],
+        "quality": {
+            "missing_indicators": [
+                {
+                    "indicator_code": "researchers",
+                    "name_ru": "Численность исследователей",
+                    "name_en": "Researchers",
+                    "family": "social",
+                    "last_year": 2022,
+                }
+            ],
+            "confidential": [
+                {
+                    "indicator_code": "advanced_technologies_used",
+                    "name_ru": "Передовые технологии",
+                    "name_en": "Advanced technologies used",
+                    "source": "demo",
+                    "years": [2019, 2022],
+                }
+            ],
+            "revisions_total": 1,
+            "revisions": [
+                {
+                    "indicator_code": "money_income_per_capita",
+                    "name_ru": "Денежные доходы",
+                    "name_en": "Money income per capita",
+                    "period": 2023,
+                    "old_value": 82280.7,
+                    "new_value": 83276.9,
+                    "old_release": "demo v1",
+                    "new_release": "demo v2",
+                    "relative_change": 0.012107,
+                }
+            ],
+        },
+        "provenance": [
+            {
+                "source": "demo",
+                "dataset": "demo_panel",
+                "release": "v2",
+                "release_date": "2024-09-01",
+                "retrieved_at": "2026-11-23T23:10:00",
+                "observations": 4321,
+            }
+        ],
+    }
+
+
+# ---------------------------------------------------------------- a tiny published warehouse
+
+_TABLES = {
+    "regions": "region_code VARCHAR, name_ru VARCHAR, name_en VARCHAR, country VARCHAR, level VARCHAR, "
+    "parent_code VARCHAR, universe VARCHAR",
+    "defining_codes": "region_code VARCHAR, year INT, production_code DOUBLE, institutional_code DOUBLE, "
+    "social_code DOUBLE, production_null_reason VARCHAR, institutional_null_reason VARCHAR, "
+    "social_null_reason VARCHAR",
+    "dynamic_codes": "region_code VARCHAR, year INT, innovation_code DOUBLE, information_code DOUBLE, "
+    "value_competence_code DOUBLE, id_code DOUBLE",
+    "basic_code": "region_code VARCHAR, year INT, nid DOUBLE",
+    "indicators": "indicator_code VARCHAR, name_ru VARCHAR, name_en VARCHAR, unit VARCHAR, family VARCHAR, "
+    "weight DOUBLE",
+    "code_contributions": "region_code VARCHAR, year INT, family VARCHAR, indicator_code VARCHAR, "
+    "contribution_change DOUBLE",
+    "observations": "source VARCHAR, dataset VARCHAR, region_code VARCHAR, indicator_key VARCHAR, "
+    "indicator_code VARCHAR, period INT, value DOUBLE, flag VARCHAR, release VARCHAR, "
+    "release_date DATE, retrieved_at TIMESTAMP",
+    "build_info": "build_id VARCHAR, data_label VARCHAR, built_at TIMESTAMPTZ, sources VARCHAR, releases VARCHAR",
+    "strategy": "region_code VARCHAR, year INT, is_latest_year BOOLEAN, decision VARCHAR, reasons_en VARCHAR, "
+    "reasons_ru VARCHAR, market_score DOUBLE, market_threshold DECIMAL(4,2), market_met BOOLEAN, "
+    "candidate_domains VARCHAR, candidate_domains_en VARCHAR, candidate_domains_ru VARCHAR, "
+    "sector_domains VARCHAR, interregional_partners VARCHAR, interregional_partners_en VARCHAR, "
+    "interregional_partners_ru VARCHAR, weak_families VARCHAR, build_id VARCHAR, data_label VARCHAR",
+    "rank_intervals": "region_code VARCHAR, universe VARCHAR, year INT, measure VARCHAR, point_value DOUBLE, "
+    "point_rank INT, n_regions INT, draws INT, rank_p5 INT, rank_median INT, rank_p95 INT, "
+    "rank_low INT, rank_high INT, rank_min INT, rank_max INT",
+    "peers": "region_code VARCHAR, peer_type VARCHAR, peer_rank INT, peer_code VARCHAR, peer_country VARCHAR, "
+    "reference_year INT, window_start INT, distance DOUBLE, features_compared INT, "
+    "shared_strengths_count INT, shared_strengths_ru VARCHAR, shared_strengths_en VARCHAR",
+    "instruments": "region_code VARCHAR, year INT, target_type VARCHAR, weak_code VARCHAR, addressed_code VARCHAR, "
+    "match_type VARCHAR, instrument_rank INT, instrument_code VARCHAR, build_id VARCHAR, "
+    "data_label VARCHAR",
+    "code_correlations": "pair_code VARCHAR, scope VARCHAR, group_code VARCHAR, method VARCHAR, year INT, "
+    "label_ru VARCHAR, label_en VARCHAR, x_indicator VARCHAR, y_indicator VARCHAR, "
+    "education_measure VARCHAR, code_illustrated VARCHAR, window_start INT, window_end INT, "
+    "n INT, n_territories INT, first_year INT, last_year INT, r DOUBLE, slope DOUBLE, "
+    "r_squared DOUBLE, p_value DOUBLE, significant BOOLEAN, null_reason VARCHAR",
+    "revisions": "source VARCHAR, dataset VARCHAR, region_code VARCHAR, indicator_key VARCHAR, "
+    "indicator_code VARCHAR, period INT, old_value DOUBLE, new_value DOUBLE, old_flag VARCHAR, "
+    "new_flag VARCHAR, old_release VARCHAR, new_release VARCHAR, new_release_date DATE, "
+    "relative_change DOUBLE",
+}
+
+
+def make_warehouse(path: Path) -> Path:
+    """A published warehouse with three Ural subjects (A, B, C), their district and a subject without codes.
+
+    Latest year 2023. P in 2023: A 0.2, B 0.4, C 0.9 → district (and country) median 0.4.
+    A (RU-KGN), B (RU-SVE), C (RU-TYU); RU-CHE has no codes.
+    A has no codes before 2022 and one confidential cell; B has two revisions, one from an old release.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    for table, columns in _TABLES.items():
+        con.execute(f"CREATE TABLE marts.{table} ({columns})")
+    ins = con.executemany
+    ins(
+        "INSERT INTO marts.regions VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            ("RU", "Российская Федерация", "Russian Federation", "RU", "country", None, None),
+            ("RU-FD-URL", "Уральский ФО", "Ural FD", "RU", "district", "RU", None),
+            ("RU-KGN", "Регион А", "Region A", "RU", "subject", "RU-FD-URL", "RU"),
+            ("RU-SVE", "Регион Б", "Region B", "RU", "subject", "RU-FD-URL", "RU"),
+            ("RU-TYU", "Регион В", "Region C", "RU", "subject", "RU-FD-URL", "RU"),
+            ("RU-CHE", "Без кодов", "No codes", "RU", "subject", "RU-FD-URL", "RU"),
+        ],
+    )
+    codes = [
+        ("RU-KGN", 2022, 0.1, 0.5, 0.5),
+        ("RU-KGN", 2023, 0.2, 0.5, None),
+        ("RU-SVE", 2022, 0.3, 0.6, 0.4),
+        ("RU-SVE", 2023, 0.4, 0.6, 0.4),
+        ("RU-TYU", 2022, 0.8, 0.1, 0.2),
+        ("RU-TYU", 2023, 0.9, 0.2, 0.3),
+    ]
+    ins(
+        "INSERT INTO marts.defining_codes VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
+        [(*c, "only 0.50 of the family weight present (needs 2/3)" if c[4] is None else None) for c in codes],
+    )
+    ins(
+        "INSERT INTO marts.dynamic_codes VALUES (?, 2023, ?, 0.0, 0.0, ?)",
+        [("RU-KGN", 0.1, 0.1), ("RU-SVE", 0.1, 0.1), ("RU-TYU", 0.1, 0.1)],
+    )
+    ins("INSERT INTO marts.basic_code VALUES (?, 2023, ?)", [("RU-KGN", 0.1), ("RU-SVE", 0.1), ("RU-TYU", 0.1)])
+    ins(
+        "INSERT INTO marts.indicators VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ("grp_per_capita", "ВРП на душу", "GRP per capita", "rub", "production", 1.0),
+            ("researchers", "Исследователи", "Researchers", "persons", "social", 1.0),
+            ("population", "Население", "Population", "thousand", "context", 0.0),
+        ],
+    )
+    ins(
+        "INSERT INTO marts.code_contributions VALUES (?, ?, 'production', ?, ?)",
+        [
+            ("RU-SVE", 2022, "grp_per_capita", 0.5),
+            ("RU-SVE", 2023, "grp_per_capita", -0.02),
+            ("RU-SVE", 2023, "researchers", 0.01),
+        ],
+    )
+    obs = (
+        "INSERT INTO marts.observations VALUES ('demo', 'panel', ?, ?, ?, ?, ?, ?, ?, ?, TIMESTAMP '2024-09-01 12:00')"
+    )
+    ins(
+        obs,
+        [
+            ("RU-KGN", "grp", "grp_per_capita", 2023, 1.0, None, "v2", "2024-09-01"),
+            ("RU-KGN", "researchers", "researchers", 2022, 5.0, None, "v2", "2024-09-01"),
+            ("RU-KGN", "researchers", "researchers", 2023, None, "c", "v2", "2024-09-01"),
+            ("RU-SVE", "grp", "grp_per_capita", 2023, 2.0, None, "v1", "2024-03-01"),
+            ("RU-SVE", "researchers", "researchers", 2023, 6.0, None, "v2", "2024-09-01"),
+        ],
+    )
+    con.execute(
+        "INSERT INTO marts.build_info VALUES ('b1', 'synthetic demo data', TIMESTAMPTZ '2026-11-24 00:00:00+00', "
+        "'demo', 'v1, v2')"
+    )
+    ins(
+        "INSERT INTO marts.strategy VALUES "
+        "(?, ?, ?, ?, 'why', 'почему', ?, 0.90, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 'b1', 'x')",
+        [
+            ("RU-SVE", 2022, False, "insufficient_data", None, None, None, None, None, None, None, None, None),
+            (
+                "RU-SVE",
+                2023,
+                True,
+                "smart_specialisation",
+                0.5,
+                False,
+                "grp_per_capita; researchers",
+                "GRP per capita; Researchers",
+                "ВРП на душу; Исследователи",
+                "RU-TYU",
+                "Region C (social)",
+                "Регион В (социальный)",
+                "social, institutional",
+            ),
+        ],
+    )
+    ins(
+        "INSERT INTO marts.rank_intervals VALUES (?, 'RU', ?, 'composite', 1.0, ?, 3, 100, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ("RU-SVE", 2021, 3, 3, 3, 3, 3, 3, 3, 3),
+            ("RU-SVE", 2022, 1, 1, 1, 2, 1, 2, 1, 2),
+            ("RU-SVE", 2023, 2, 1, 2, 3, 1, 3, 1, 3),
+        ],
+    )
+    ins(
+        "INSERT INTO marts.peers VALUES ('RU-SVE', ?, ?, ?, ?, 2023, 2021, ?, 5, 0, NULL, NULL)",
+        [
+            ("foreign_analogue", 1, "RU-CHE", "RU", 2.0),
+            ("domestic", 2, "RU-KGN", "RU", 1.5),
+            ("domestic", 1, "RU-TYU", "RU", 0.5),
+        ],
+    )
+    ins(
+        "INSERT INTO marts.instruments VALUES ('RU-SVE', 2023, 'weakest_family', 'production', 'production', ?, ?, ?, "
+        "'b1', 'x')",
+        [("no_survey_section", None, None), ("fallback_next_weakest", 1, "lending")],
+    )
+    corr = (
+        "INSERT INTO marts.code_correlations VALUES ('tech', ?, ?, ?, NULL, 'Т', 'T', 'x', 'y', NULL, NULL, "
+        "2005, 2016, 10, 1, 2005, 2016, ?, 1.0, 0.25, 0.1, false, NULL)"
+    )
+    ins(
+        corr,
+        [
+            ("region", "RU-SVE", "levels", 0.5),
+            ("region", "RU-TYU", "levels", 0.6),
+            ("district_pooled", "RU-FD-URL", "levels", 0.7),
+            ("district_pooled", "RU-FD-URL", "cross_section", 0.8),
+            ("country_pooled", "RU", "levels", 0.9),
+        ],
+    )
+    ins(
+        "INSERT INTO marts.revisions VALUES ('demo', 'panel', 'RU-SVE', 'grp', 'grp_per_capita', ?, ?, ?, NULL, NULL, "
+        "?, ?, ?, ?)",
+        [
+            (2021, 1.0, 1.1, "v0", "v1", "2024-03-01", 0.1),
+            (2022, 2.0, 2.5, "v1", "v2", "2024-09-01", 0.25),
+            (2023, 4.0, 4.2, "v1", "v2", "2024-09-01", 0.05),
+        ],
+    )
+    con.close()
+    return path

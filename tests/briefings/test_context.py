@@ -1,0 +1,150 @@
+"""Briefing contexts from a tiny hand-made published warehouse (see briefing_samples.make_warehouse)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from briefing_samples import make_warehouse
+
+from dagster_project.briefings.context import build_contexts
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    path = make_warehouse(tmp_path_factory.mktemp("wh") / "regiocode.duckdb")
+    connection = duckdb.connect(str(path), read_only=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def contexts(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    return {c["region"]["code"]: c for c in build_contexts(con, generated_at=NOW)}
+
+
+def test_one_context_per_region_with_codes_in_register_order(con: duckdb.DuckDBPyConnection) -> None:
+    codes = [c["region"]["code"] for c in build_contexts(con, generated_at=NOW)]
+    assert codes == ["RU-KGN", "RU-SVE", "RU-TYU"]  # RU-CHE has no codes; the district and country get no briefing
+
+
+def test_region_names_district_country_and_build(contexts: dict) -> None:
+    region = contexts["RU-SVE"]["region"]
+    assert region["name_ru"] == "Регион Б" and region["district_name_en"] == "Ural FD"
+    assert region["country_name_ru"] == "Российская Федерация"
+    b = contexts["RU-SVE"]
+    assert b["demo"] is True and b["build_id"] == "b1" and b["data_vintage"] == "v1, v2"
+    assert b["generated_at"] == "2026-11-24T12:00:00+00:00"
+    assert b["latest_year"] == 2023
+
+
+def test_medians_of_the_latest_year_over_every_region(contexts: dict) -> None:
+    # P 2023: 0.2, 0.4, 0.9 → 0.4; S 2023: A null, 0.4, 0.3 → 0.35
+    assert contexts["RU-KGN"]["district_median"] == {
+        "production_code": 0.4,
+        "institutional_code": 0.5,
+        "social_code": 0.35,
+    }
+    assert contexts["RU-KGN"]["country_median"] == contexts["RU-KGN"]["district_median"]
+    assert contexts["RU-KGN"]["coverage_notes"] == [
+        {"year": 2023, "family": "social", "reason": "only 0.50 of the family weight present (needs 2/3)"}
+    ]
+
+
+def test_contributions_of_the_latest_year_largest_first(contexts: dict) -> None:
+    top = contexts["RU-SVE"]["top_contributions"]
+    assert [(c["indicator_code"], c["contribution_change"]) for c in top] == [
+        ("grp_per_capita", -0.02),
+        ("researchers", 0.01),
+    ]
+
+
+def test_strategy_of_the_latest_year_with_lists_split(contexts: dict) -> None:
+    s = contexts["RU-SVE"]["strategy"]
+    assert s["year"] == 2023 and s["decision"] == "smart_specialisation"
+    assert s["market_threshold"] == 0.9  # a DECIMAL becomes a float
+    assert s["candidate_domains_en"] == ["GRP per capita", "Researchers"]
+    assert s["interregional_partners_ru"] == ["Регион В (социальный)"]
+    assert s["weak_families"] == ["social", "institutional"]
+    assert "build_id" not in s
+    assert contexts["RU-KGN"]["strategy"] is None
+
+
+def test_ranks_of_the_last_two_years(contexts: dict) -> None:
+    ranks = contexts["RU-SVE"]["ranks"]
+    assert [(r["year"], r["point_rank"], r["rank_low"], r["rank_high"]) for r in ranks] == [
+        (2022, 1, 1, 2),
+        (2023, 2, 1, 3),
+    ]
+
+
+def test_peers_with_names_in_order(contexts: dict) -> None:
+    peers = contexts["RU-SVE"]["peers"]
+    assert [(p["peer_type"], p["peer_rank"], p["peer_code"], p["peer_name_en"]) for p in peers] == [
+        ("domestic", 1, "RU-TYU", "Region C"),
+        ("domestic", 2, "RU-KGN", "Region A"),
+        ("foreign_analogue", 1, "RU-CHE", "No codes"),
+    ]
+
+
+def test_correlations_of_the_region_and_its_district_only(contexts: dict) -> None:
+    rows = contexts["RU-SVE"]["correlations"]
+    assert [(r["scope"], r["group_code"], r["method"], r["r"]) for r in rows] == [
+        ("district_pooled", "RU-FD-URL", "levels", 0.7),
+        ("region", "RU-SVE", "levels", 0.5),
+    ]
+
+
+def test_instruments_keep_the_no_survey_note(contexts: dict) -> None:
+    rows = contexts["RU-SVE"]["instruments"]
+    assert [r["match_type"] for r in rows] == ["fallback_next_weakest", "no_survey_section"]
+
+
+def test_data_quality(contexts: dict) -> None:
+    a, b, c = (contexts[code]["quality"] for code in ("RU-KGN", "RU-SVE", "RU-TYU"))
+    assert [(m["indicator_code"], m["last_year"]) for m in a["missing_indicators"]] == [("researchers", 2022)]
+    assert b["missing_indicators"] == []
+    assert sorted((m["indicator_code"], m["last_year"]) for m in c["missing_indicators"]) == [
+        ("grp_per_capita", None),
+        ("researchers", None),
+    ]
+    assert a["confidential"] == [
+        {
+            "indicator_code": "researchers",
+            "name_ru": "Исследователи",
+            "name_en": "Researchers",
+            "source": "demo",
+            "years": [2023],
+        }
+    ]
+    # only the revisions brought by the latest release (v2 of 2024-09-01), largest relative change first
+    assert b["revisions_total"] == 2
+    assert [(r["period"], r["old_value"], r["new_value"]) for r in b["revisions"]] == [
+        (2022, 2.0, 2.5),
+        (2023, 4.0, 4.2),
+    ]
+
+
+def test_provenance_per_release(contexts: dict) -> None:
+    prov = contexts["RU-SVE"]["provenance"]
+    assert [(p["release"], p["release_date"], p["observations"]) for p in prov] == [
+        ("v1", "2024-03-01", 1),
+        ("v2", "2024-09-01", 1),
+    ]
+
+
+def test_a_partition_sees_the_same_context_as_the_batch(con: duckdb.DuckDBPyConnection, contexts: dict) -> None:
+    one = build_contexts(con, generated_at=NOW, regions=["RU-SVE"])
+    assert len(one) == 1
+    assert json.dumps(one[0], sort_keys=True) == json.dumps(contexts["RU-SVE"], sort_keys=True)
+    assert build_contexts(con, generated_at=NOW, regions=["RU-CHE"]) == []
+
+
+def test_the_context_is_json_and_stable(con: duckdb.DuckDBPyConnection, contexts: dict, tmp_path: Path) -> None:
+    again = {c["region"]["code"]: c for c in build_contexts(con, generated_at=NOW)}
+    assert json.dumps(again, sort_keys=True) == json.dumps(contexts, sort_keys=True)
