@@ -51,7 +51,8 @@ QUERIES: dict[str, str] = {
     "years": f"""
         SELECT d.region_code, d.year, d.production_code, d.institutional_code, d.social_code,
                y.innovation_code, y.information_code, y.value_competence_code, y.id_code, b.nid,
-               d.production_null_reason, d.institutional_null_reason, d.social_null_reason
+               d.production_null_reason, d.institutional_null_reason, d.social_null_reason,
+               d.production_null_reason_ru, d.institutional_null_reason_ru, d.social_null_reason_ru
         FROM marts.defining_codes d
         LEFT JOIN marts.dynamic_codes y USING (region_code, year)
         LEFT JOIN marts.basic_code b USING (region_code, year)
@@ -286,7 +287,8 @@ def _coverage_notes(region_years: Rows, latest_year: int) -> list[dict[str, Any]
         for family in ("production", "institutional", "social"):
             reason = row.get(f"{family}_null_reason")
             if isinstance(reason, str) and reason:
-                notes.append({"year": int(row["year"]), "family": family, "reason": reason})
+                notes.append({"year": int(row["year"]), "family": family, "reason": reason,
+                              "reason_en": reason, "reason_ru": row.get(f"{family}_null_reason_ru") or reason})
     return notes
 
 

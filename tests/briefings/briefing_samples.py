@@ -289,7 +289,8 @@ _TABLES = {
     "parent_code VARCHAR, universe VARCHAR",
     "defining_codes": "region_code VARCHAR, year INT, production_code DOUBLE, institutional_code DOUBLE, "
     "social_code DOUBLE, production_null_reason VARCHAR, institutional_null_reason VARCHAR, "
-    "social_null_reason VARCHAR",
+    "social_null_reason VARCHAR, production_null_reason_ru VARCHAR, institutional_null_reason_ru VARCHAR, "
+    "social_null_reason_ru VARCHAR",
     "dynamic_codes": "region_code VARCHAR, year INT, innovation_code DOUBLE, information_code DOUBLE, "
     "value_competence_code DOUBLE, id_code DOUBLE",
     "basic_code": "region_code VARCHAR, year INT, nid DOUBLE",
@@ -360,8 +361,9 @@ def make_warehouse(path: Path) -> Path:
         ("RU-TYU", 2023, 0.9, 0.2, 0.3),
     ]
     ins(
-        "INSERT INTO marts.defining_codes VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
-        [(*c, "only 0.50 of the family weight present (needs 2/3)" if c[4] is None else None) for c in codes],
+        "INSERT INTO marts.defining_codes VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, ?)",
+        [(*c, "only 0.50 of the family weight present (needs 2/3)" if c[4] is None else None,
+          "только 0,50 веса семейства (нужно 2/3)" if c[4] is None else None) for c in codes],
     )
     ins(
         "INSERT INTO marts.dynamic_codes VALUES (?, 2023, ?, 0.0, 0.0, ?)",

@@ -52,7 +52,9 @@ def test_medians_of_the_latest_year_over_every_region(contexts: dict) -> None:
     }
     assert contexts["RU-KGN"]["country_median"] == contexts["RU-KGN"]["district_median"]
     assert contexts["RU-KGN"]["coverage_notes"] == [
-        {"year": 2023, "family": "social", "reason": "only 0.50 of the family weight present (needs 2/3)"}
+        {"year": 2023, "family": "social", "reason": "only 0.50 of the family weight present (needs 2/3)",
+         "reason_en": "only 0.50 of the family weight present (needs 2/3)",
+         "reason_ru": "только 0,50 веса семейства (нужно 2/3)"}
     ]
 
 

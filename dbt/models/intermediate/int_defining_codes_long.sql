@@ -87,7 +87,14 @@ codes as (
                 'insufficient coverage: ' || present_indicators || ' of ' || family_indicators
                 || ' indicators, ' || cast(round(coverage, 3) as varchar) || ' of the family weight (needs '
                 || cast(round({{ var('coverage_threshold') }}, 3) as varchar) || ')'
-        end as null_reason
+        end as null_reason,
+        case
+            when coverage < {{ var('coverage_threshold') }} - 1e-9 then
+                'недостаточное покрытие: ' || present_indicators || ' из ' || family_indicators
+                || ' показателей, ' || replace(cast(round(coverage, 3) as varchar), '.', ',')
+                || ' веса семейства (требуется ' || replace(cast(round({{ var('coverage_threshold') }}, 3) as varchar), '.', ',')
+                || ')'
+        end as null_reason_ru
     from coverage
 
 )

@@ -18,7 +18,10 @@ pivoted as (
         max(case when family = 'social' then coverage end) as social_coverage,
         max(case when family = 'production' then null_reason end) as production_null_reason,
         max(case when family = 'institutional' then null_reason end) as institutional_null_reason,
-        max(case when family = 'social' then null_reason end) as social_null_reason
+        max(case when family = 'social' then null_reason end) as social_null_reason,
+        max(case when family = 'production' then null_reason_ru end) as production_null_reason_ru,
+        max(case when family = 'institutional' then null_reason_ru end) as institutional_null_reason_ru,
+        max(case when family = 'social' then null_reason_ru end) as social_null_reason_ru
     from long
     group by region_code, year
 
