@@ -46,6 +46,8 @@ def make_inbox_sensor(source: str, job_name: str):
         current = inbox_snapshot(inbox, suffixes)
         changed = sorted(name for name, stamp in current.items() if seen.get(name) != stamp)
         if not changed:
+            if current != seen:  # files left (quarantined, moved away): forget them, so that the same
+                context.update_cursor(json.dumps(current))  # file dropped in again is acted on again
             return SkipReason(f"no new or changed files in {inbox}")
         context.update_cursor(json.dumps(current))
         return RunRequest(

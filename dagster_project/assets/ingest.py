@@ -84,15 +84,17 @@ def _inbox_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
                   and not p.name.startswith(("~$", ".")))
 
 
-def _quarantine(path: Path, inbox: Path, reason: str) -> None:
-    """Move a file that could not be read out of the inbox, with the reason beside it."""
+def _quarantine(path: Path, inbox: Path, reason: str) -> Path | None:
+    """Move a file that could not be read out of the inbox, with the reason beside it; returns where
+    it went (None for a file given by --path, which is not ours to move)."""
     if inbox not in path.parents:
-        return
+        return None
     target = inbox / "quarantine"
     target.mkdir(exist_ok=True)
     dest = target / path.name
     path.replace(dest)
     dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+    return dest
 
 
 def _release_dates(batch: ImportBatch) -> ImportBatch:
@@ -114,9 +116,10 @@ def import_files_one_by_one(
         try:
             batches.append(importer(path))
         except SourceError as err:
+            moved = _quarantine(path, inbox, str(err))
+            reason = f"file not imported: {err}" + (f"; moved to {moved}" if moved else "")
             failures.append({"source": source, "origin": str(path), "cell_ref": None, "raw_value": None,
-                             "reason": f"file not imported: {err}", "retrieved_at": datetime.now(UTC)})
-            _quarantine(path, inbox, str(err))
+                             "reason": reason, "retrieved_at": datetime.now(UTC)})
     observations = pd.concat([b.observations for b in batches], ignore_index=True) if batches else None
     rejects = pd.concat([b.rejects for b in batches] + [pd.DataFrame(failures)], ignore_index=True)
     notes = [n for b in batches for n in b.notes] + [f["reason"] for f in failures]
