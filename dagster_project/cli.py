@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,10 +69,13 @@ class _Progress:
 
 
 def run_refresh(
-    home: Path, sources: list[str], rosstat_path: str = "", eurostat_path: str = "", eurostat_base_url: str = ""
+    home: Path, sources: list[str], rosstat_path: str = "", eurostat_path: str = "", eurostat_base_url: str = "",
+    listener: Callable[[Any], None] | None = None, without: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Materialise the refresh graph in this process; returns a summary for the closing table."""
-    from dagster import DagsterInstance, Definitions, define_asset_job
+    """Materialise the refresh graph in this process; returns a summary for the closing table.
+    ``listener`` also receives every event of the run (the benchmarks time stages with it);
+    ``without`` leaves these assets and everything downstream of them out of the run."""
+    from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
     from dagster._core.utils import make_new_run_id
 
     from dagster_project.assets.dbt import dbt_resource
@@ -84,7 +88,10 @@ def run_refresh(
         home=str(home), sources=sources, rosstat_path=rosstat_path,
         eurostat_path=eurostat_path, eurostat_base_url=eurostat_base_url,
     )
-    job = define_asset_job("cli_refresh", selection=refresh_selection(sources))
+    selection = refresh_selection(sources)
+    if without:
+        selection = selection - AssetSelection.assets(*without).downstream()
+    job = define_asset_job("cli_refresh", selection=selection)
     defs = Definitions(
         assets=[*SOURCE_ASSETS.values(), *PIPELINE_ASSETS],
         jobs=[job],
@@ -96,6 +103,8 @@ def run_refresh(
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     with DagsterInstance.ephemeral() as instance:
         instance.add_event_listener(run_id, progress)
+        if listener is not None:
+            instance.add_event_listener(run_id, listener)
         result = defs.resolve_job_def("cli_refresh").execute_in_process(
             run_config=quiet, instance=instance, raise_on_error=False, run_id=run_id
         )
@@ -129,7 +138,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row("briefings", f"{brief.get('regions', 0)} regions × 2 languages: {brief.get('rendered', 0)} rendered, "
                   f"{brief.get('unchanged', 0)} unchanged → {brief.get('folder', '—')}")
     table.add_row("published warehouse", str(pub.get("path", paths.published_db)))
-    table.add_row("build", f"{pub.get('build_id', '—')} ({pub.get('data_label', '—')})")
+    reused = " — inputs unchanged: dbt not run, nothing republished" if pub.get("unchanged") else ""
+    table.add_row("build", f"{pub.get('build_id', '—')} ({pub.get('data_label', '—')}){reused}")
     table.add_row("time", f"{summary['seconds']:.1f} s")
     out.print(table)
     if pub.get("data_label") == DEMO_LABEL:
@@ -230,7 +240,7 @@ def sources(
     finally:
         con.close()
     if not report:
-        covered = int((frame["status"] == "covered").sum())
+        covered = int(frame["status"].isin(["covered", "derived"]).sum())
         out.print(f"{name}: {covered} of {len(frame)} catalog indicators covered (--report for the table)")
         return
     if format == "csv":

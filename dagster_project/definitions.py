@@ -2,16 +2,25 @@
 
 import os
 
-from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
+from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job, multiprocess_executor
 
-from dagster_project.assets.briefings import briefings
+from dagster_project.assets.briefings import REGION_PARTITIONS, briefing_per_region, briefings
 from dagster_project.assets.dbt import dbt_resource, regiocode_dbt_assets
+from dagster_project.assets.delivery import briefing_delivery
 from dagster_project.assets.ingest import SOURCE_ASSETS, raw_layer
 from dagster_project.assets.publish import published_warehouse
+from dagster_project.checks import freshness_checks, freshness_sensor, raw_observation_checks
 from dagster_project.resources import RegiocodeResource, sources_from_env
 from dagster_project.sensors import INBOX_SOURCES, make_inbox_sensor
 
-PIPELINE_ASSETS = [raw_layer, regiocode_dbt_assets, published_warehouse, briefings]
+# raw_observation_checks are blocking asset checks: listed with the assets so every way of running
+# the graph (CLI, tests, dagster dev) stops before dbt when the raw layer is bad.
+# briefing_per_region is defined with the rest but selected only by its own partitioned job.
+PIPELINE_ASSETS = [
+    raw_layer, raw_observation_checks, regiocode_dbt_assets, published_warehouse, briefings, briefing_delivery,
+    briefing_per_region,
+]
+SOURCE_FRESHNESS_CHECKS = freshness_checks(list(SOURCE_ASSETS.values()))
 
 
 def refresh_selection(sources: list[str]) -> AssetSelection:
@@ -20,8 +29,11 @@ def refresh_selection(sources: list[str]) -> AssetSelection:
     if unknown:
         raise ValueError(f"unknown source(s) {unknown}; known: {sorted(SOURCE_ASSETS)}")
     return (
-        AssetSelection.assets(*(SOURCE_ASSETS[s] for s in sources))
+        # without_checks: the sources' freshness checks are evaluated by their sensor, not by the jobs
+        AssetSelection.assets(*(SOURCE_ASSETS[s] for s in sources)).without_checks()
         | (AssetSelection.assets(raw_layer) | AssetSelection.groups("reference")).downstream()
+        # the per-region partitioned briefings run in their own job (a job cannot mix partitioned assets)
+        - AssetSelection.assets(briefing_per_region)
     )
 
 
@@ -41,6 +53,15 @@ inbox_jobs = {
 }
 inbox_sensors = [make_inbox_sensor(source, job.name) for source, job in inbox_jobs.items()]
 
+briefings_by_region_job = define_asset_job(
+    "briefings_by_region",
+    selection=AssetSelection.assets(briefing_per_region),
+    partitions_def=REGION_PARTITIONS,
+    executor_def=multiprocess_executor.configured({"max_concurrent": 2}),
+    description="Briefings partitioned by region, spread over processes (or a cluster executor); "
+    "backfill it from the UI.",
+)
+
 monthly_refresh = ScheduleDefinition(
     name="monthly_refresh",
     job=refresh_job,
@@ -51,8 +72,9 @@ monthly_refresh = ScheduleDefinition(
 
 defs = Definitions(
     assets=[*SOURCE_ASSETS.values(), *PIPELINE_ASSETS],
-    jobs=[refresh_job, *inbox_jobs.values()],
+    asset_checks=SOURCE_FRESHNESS_CHECKS,
+    jobs=[refresh_job, briefings_by_region_job, *inbox_jobs.values()],
     schedules=[monthly_refresh],
-    sensors=inbox_sensors,
+    sensors=[*inbox_sensors, freshness_sensor(SOURCE_FRESHNESS_CHECKS)],
     resources={"dbt": dbt_resource(), "regiocode": RegiocodeResource()},
 )

@@ -7,6 +7,9 @@ Three guards, each enough on its own for its threat:
 - external access is disabled and the configuration locked, so a SELECT cannot read or write
   files outside the warehouse (read_csv('/etc/passwd'), COPY ... TO, ATTACH, INSTALL/LOAD).
 A query runs under a timeout (interrupted, not abandoned) and the table format stops at a row limit.
+Memory is bounded too: a memory limit (``REGIOCODE_SQL_MEMORY_LIMIT``, default 2GB) and no spilling
+to disk (DuckDB would otherwise write temporary files beside the published warehouse), so a runaway
+query fails with "Out of Memory" instead of exhausting the machine that runs the refresh.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,10 +48,23 @@ class QueryResult:
     truncated: bool
 
 
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def reader_config() -> dict[str, str | bool]:
+    """DuckDB settings of every reader connection: no file access, bounded memory, no spill files."""
+    return {
+        "enable_external_access": False,
+        "memory_limit": os.environ.get("REGIOCODE_SQL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        "temp_directory": "",
+        "max_temp_directory_size": "0GB",
+    }
+
+
 def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise SqlFailed(f"no published warehouse at {path}: run `regiocode refresh` first (or set REGIOCODE_HOME)")
-    con = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
+    con = duckdb.connect(str(path), read_only=True, config=reader_config())
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")
     con.execute("SET lock_configuration = true")
@@ -91,6 +108,11 @@ def run_query(path: Path, sql: str, timeout_s: float = DEFAULT_TIMEOUT_S, row_li
             raise SqlFailed(f"query interrupted after the {timeout_s:g} s timeout (--timeout to change)") from err
         except duckdb.PermissionException as err:
             raise SqlRefused(f"refused: {err} (reading files outside the warehouse is not allowed)") from err
+        except duckdb.OutOfMemoryException as err:
+            raise SqlFailed(
+                f"query ran out of its memory limit ({reader_config()['memory_limit']}, REGIOCODE_SQL_MEMORY_LIMIT "
+                f"to change): {str(err).splitlines()[0]}"
+            ) from err
         except duckdb.Error as err:
             raise SqlFailed(f"query failed: {err}") from err
         finally:

@@ -9,7 +9,9 @@ build or the new one, never a half-written file.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +23,21 @@ from dagster_project.sources.base import OBSERVATION_COLUMNS, REJECT_COLUMNS, Im
 
 # The natural key of an observation: the same key and release re-imported replaces the row.
 OBSERVATION_KEY = ("source", "dataset", "table_code", "region_key", "indicator_key", "period", "release")
+# Crash-safety tests only: "<stage>:<marker file>" makes the process write the marker and sleep at
+# that stage so a test can SIGKILL it at a known point. Unset (production), it does nothing.
+TEST_PAUSE_ENV = "REGIOCODE_TEST_PAUSE_AT"
+# Free space kept beyond the copy's size when publishing (the file system needs room for metadata).
+PUBLISH_SPACE_MARGIN = 16 * 1024 * 1024
+
+
+def pause_for_test(stage: str) -> None:
+    """Test hook at a stage boundary: inert unless ``REGIOCODE_TEST_PAUSE_AT`` names this stage."""
+    spec = os.environ.get(TEST_PAUSE_ENV, "")
+    wanted, _, marker = spec.partition(":")
+    if not spec or wanted != stage or not marker:
+        return
+    Path(marker).write_text(f"{os.getpid()} {stage}\n", encoding="utf-8")
+    time.sleep(float(os.environ.get("REGIOCODE_TEST_PAUSE_SECONDS", "300")))
 
 
 def _ddl(table: str, columns: dict[str, str]) -> str:
@@ -62,6 +79,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: ImportBatch) -> LoadResult
         before = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
         con.execute(f"DELETE FROM raw.observations o WHERE EXISTS (SELECT 1 FROM batch_obs b WHERE {key_match})")
         after_delete = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
+        pause_for_test("ingest")  # the replaced rows are deleted, the new ones not yet in
         con.execute("INSERT INTO raw.observations SELECT * FROM batch_obs")
         con.execute(
             "DELETE FROM raw.rejects r WHERE EXISTS (SELECT 1 FROM batch_rej b WHERE r.source = b.source "
@@ -74,9 +92,17 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: ImportBatch) -> LoadResult
         con.execute("DROP TABLE batch_rej")
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        _rollback_quietly(con)  # a failed COMMIT (disk full) has already ended the transaction
         raise
     return LoadResult(observations=n_obs, rejects=n_rej, replaced=before - after_delete)
+
+
+def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open; never let the rollback hide the original error."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
 
 
 def connect_work(path: Path) -> duckdb.DuckDBPyConnection:
@@ -89,24 +115,64 @@ def new_build_id(now: datetime | None = None) -> str:
     return f"{stamp}-{uuid.uuid4().hex[:6]}"
 
 
+_TMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_copies(published_db: Path) -> list[Path]:
+    """Delete half-written copies left by a publish that was killed (their process is gone):
+    a crash must not leave a warehouse-sized file behind at every attempt."""
+    removed = []
+    for path in published_db.parent.glob(f".{published_db.name}.*.tmp"):
+        match = _TMP_PATTERN.match(path.name)
+        if match and match["name"] == published_db.name and not _pid_alive(int(match["pid"])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def ensure_space(folder: Path, needed: int) -> None:
+    """Refuse before copying when the disk cannot hold the copy: a clear message, not a half file."""
+    free = shutil.disk_usage(folder).free
+    if free < needed + PUBLISH_SPACE_MARGIN:
+        raise OSError(
+            f"not enough free disk space in {folder} to publish: {needed / 1e6:.1f} MB needed "
+            f"(+{PUBLISH_SPACE_MARGIN / 1e6:.0f} MB margin), {free / 1e6:.1f} MB free. The published warehouse "
+            "was left as it was; free space (old briefings, downloads) or move REGIOCODE_HOME, then refresh again."
+        )
+
+
 def publish(work_db: Path, published_db: Path) -> Path:
     """Copy the working warehouse beside the published one and rename it into place.
 
     The copy is checkpointed first (no WAL left behind), fsynced, then ``os.replace``-d: atomic
     on POSIX, so a concurrent reader sees the old or the new file, never a partial one. A failed
-    copy leaves the published file untouched and removes the temporary file.
+    copy leaves the published file untouched and removes the temporary file; copies left by a
+    killed publish are removed by the next one; a disk too full for the copy is refused up front.
     """
     published_db.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_copies(published_db)
     con = duckdb.connect(str(work_db))
     try:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    tmp = published_db.with_name(f".{published_db.name}.{uuid.uuid4().hex[:8]}.tmp")
+    ensure_space(published_db.parent, work_db.stat().st_size)
+    tmp = published_db.with_name(f".{published_db.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         shutil.copyfile(work_db, tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        pause_for_test("publish")  # the copy is complete, the rename not yet done
         os.replace(tmp, published_db)
         dir_fd = os.open(published_db.parent, os.O_RDONLY)
         try:

@@ -92,6 +92,8 @@ def _quarantine(path: Path, inbox: Path, reason: str) -> Path | None:
     target = inbox / "quarantine"
     target.mkdir(exist_ok=True)
     dest = target / path.name
+    if dest.exists():  # an earlier file of the same name stays: nothing quarantined is overwritten
+        dest = target / f"{path.stem}.{datetime.now(UTC):%Y%m%dT%H%M%S%f}{path.suffix}"
     path.replace(dest)
     dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
     return dest

@@ -1,11 +1,14 @@
 """Publish: after dbt built and tested the marts, copy the working warehouse to the read-only
-published file atomically, so readers always see the last complete refresh."""
+published file atomically, so readers always see the last complete refresh. The publication gate
+(codes in [0, 1], no sudden shrinking of the marts) runs first: a refused build leaves the
+published warehouse as it was."""
 
 import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from dagster_project.assets.dbt import build_id_for, regiocode_dbt_assets
+from dagster_project.assets.dbt import build_id_for, record_published_build, regiocode_dbt_assets, reused_build
 from dagster_project.assets.ingest import DUCKDB_POOL
+from dagster_project.checks import publication_gate
 from dagster_project.resources import RegiocodeResource
 from dagster_project.warehouse import publish
 
@@ -22,6 +25,11 @@ MART_TABLES = ("defining_codes", "dynamic_codes", "basic_code", "code_contributi
 def published_warehouse(context: AssetExecutionContext, regiocode: RegiocodeResource) -> MaterializeResult:
     paths = regiocode.paths
     build_id = build_id_for(context)
+    reused = reused_build(context, regiocode)
+    if reused:  # dbt did not run: the published warehouse already is the build of these very inputs
+        context.log.info("nothing to publish: %s is build %s of the same inputs", paths.published_db, reused)
+        return MaterializeResult(metadata={"path": MetadataValue.path(str(paths.published_db)), "build_id": reused,
+                                           "data_label": regiocode.data_label, "unchanged": True})
     con = duckdb.connect(str(paths.work_db), read_only=True)
     try:
         built = con.execute("SELECT build_id, data_label FROM marts.build_info").fetchone()
@@ -33,7 +41,9 @@ def published_warehouse(context: AssetExecutionContext, regiocode: RegiocodeReso
             f"the working warehouse was built by {built[0] if built else 'nothing'}, not by this run ({build_id}): "
             "refusing to publish a warehouse this run did not build and test"
         )
+    gate = publication_gate(paths.work_db, paths.published_db)
     path = publish(paths.work_db, paths.published_db)
+    record_published_build(context, regiocode)
     context.log.info("published %s (build %s, %s)", path, build_id, built[1])
     return MaterializeResult(
         metadata={
@@ -41,6 +51,7 @@ def published_warehouse(context: AssetExecutionContext, regiocode: RegiocodeReso
             "build_id": build_id,
             "data_label": built[1],
             "bytes": path.stat().st_size,
+            "gate": ", ".join(f.name for f in gate),
             **{f"rows_{t}": int(n) for t, n in counts.items()},
         }
     )

@@ -21,6 +21,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -50,18 +51,34 @@ class ParsedTable:
     notes: list[str] = field(default_factory=list)
 
 
-def decompress_if_gzip(data: bytes, what: str) -> bytes:
+def max_unpacked_bytes() -> int:
+    """The most a gzip body or file may unpack to (``REGIOCODE_MAX_UNPACKED_MB``, default 1024 MB)."""
+    return int(float(os.environ.get("REGIOCODE_MAX_UNPACKED_MB", "1024")) * 1024 * 1024)
+
+
+def decompress_if_gzip(data: bytes, what: str, limit: int | None = None) -> bytes:
     """Undo gzip when the bytes start with its magic number.
 
     Eurostat sends ``compressed=true`` bodies as gzip *without* a Content-Encoding header, and
     downloaded files may or may not be compressed, so the content decides, not the name.
+    Unpacking stops at ``limit`` bytes (default :func:`max_unpacked_bytes`): a few kilobytes of
+    gzip can expand to gigabytes (a compression bomb), which must be a clear error naming the
+    input, not an exhausted machine.
     """
     if not data.startswith(GZIP_MAGIC):
         return data
+    limit = max_unpacked_bytes() if limit is None else limit
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+            unpacked = handle.read(limit + 1)
     except (EOFError, OSError, zlib.error) as exc:
         raise SourceError(f"{what}: gzip data is truncated or corrupt ({exc})") from exc
+    if len(unpacked) > limit:
+        raise SourceError(
+            f"{what}: gzip data unpacks to more than {limit / 1e6:.0f} MB (a compression bomb, or a larger "
+            "extract than expected: raise REGIOCODE_MAX_UNPACKED_MB); not imported"
+        )
+    return unpacked
 
 
 def parse_bytes(data: bytes, what: str) -> ParsedTable:

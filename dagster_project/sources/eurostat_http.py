@@ -35,11 +35,12 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import pandas as pd
 import tenacity
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from dagster_project.sources.base import ImportBatch, SourceError
 from dagster_project.sources.eurostat_formats import GZIP_MAGIC, decompress_if_gzip, parse_release_date
@@ -158,8 +159,9 @@ def pull_eurostat(
     notes: list[str] = []
     observations: list[pd.DataFrame] = []
     rejects: list[pd.DataFrame] = []
-    base = base_url.rstrip("/")
-    with _Fetcher(timeout=timeout, retries=retries, backoff=backoff) as fetcher:
+    base, auth = split_credentials(base_url.rstrip("/"))
+    toc_url, _ = split_credentials(toc_url) if toc_url else (None, None)
+    with _Fetcher(timeout=timeout, retries=retries, backoff=backoff, auth=auth) as fetcher:
         toc = (
             _load_toc(fetcher, toc_url or f"{base}/{TOC_PATH}", notes) if change_detection == "toc" else None
         )
@@ -259,10 +261,13 @@ class _Run:
 class _Fetcher:
     """An httpx client with Eurostat's retry, format-fallback and split-on-413 rules."""
 
-    def __init__(self, timeout: float, retries: int, backoff: float) -> None:
+    def __init__(
+        self, timeout: float, retries: int, backoff: float, auth: tuple[str, str] | None = None
+    ) -> None:
         self.retries = retries
         self.backoff = backoff
         self.client = httpx.Client(
+            auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=True,
             headers={
@@ -347,6 +352,24 @@ class _Fetcher:
             decompress_if_gzip(data, f"{dataset}: {url}")  # fail fast on a broken gzip body
             return Part(url=url, fmt=fmt, data=data)
         raise SourceError(f"{dataset}: every format was refused: " + "; ".join(refused))
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``https://user:secret@host/x`` -> (``https://host/x``, (user, secret)).
+
+    A base URL may carry credentials (a proxy or mirror that needs them); they go to the HTTP client
+    as auth and never into a URL that is logged, kept as an observation's origin or written to the
+    state file.
+    """
+    parsed = urlsplit(url)
+    if parsed.username is None and parsed.password is None:
+        return url, None
+    host = parsed.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parsed.port is not None:
+        netloc += f":{parsed.port}"
+    clean = urlunsplit((parsed.scheme, netloc, parsed.path, parsed.query, parsed.fragment))
+    return clean, (unquote(parsed.username or ""), unquote(parsed.password or ""))
 
 
 def data_url(base: str, dataset: str, spec: RequestSpec, fmt: str) -> str:
@@ -468,6 +491,8 @@ def parse_dsd(xml: bytes, what: str) -> tuple[str, ...]:
         root = ElementTree.fromstring(xml)
     except ElementTree.ParseError as exc:
         raise SourceError(f"{what}: data structure is not valid XML ({exc})") from exc
+    except DefusedXmlException as exc:  # entities, DTDs: refused, never expanded
+        raise SourceError(f"{what}: data structure refused, it declares XML entities or a DTD ({exc!r})") from exc
     found: list[tuple[int, int, str]] = []
     for order, element in enumerate(root.iter()):
         if element.tag.rsplit("}", 1)[-1] == "Dimension" and element.get("id"):

@@ -1,0 +1,346 @@
+"""Data checks that stand between the sources and the readers.
+
+Two gates, because bad data can come in two ways:
+
+* **Blocking asset checks on ``raw_observations``** run after the sources loaded and before dbt:
+  a duplicate observation, a negative value of an indicator that cannot be negative (a region with
+  a negative population), a Rosstat table printed in another unit than its mapping expects, or a
+  sudden drop of rows against the last published build. A failed check stops dbt, publish and the
+  briefings (Dagster skips everything downstream of a failed blocking check), and its result names
+  the check and the offending rows.
+* **The publication gate** (:func:`publication_gate`) runs inside the publish step on the built
+  working warehouse, just before the atomic rename: codes outside [0, 1], and marts that shrank by
+  more than the allowed share against the published build. dbt's own tests (``dbt/tests``) run
+  earlier, in ``dbt build``; this is the last line of defence for what readers will see.
+
+Freshness checks on the source assets warn when a source has not been imported for longer than
+expected (``REGIOCODE_SOURCE_MAX_AGE_DAYS``, default 40 days: a monthly schedule plus slack).
+
+Thresholds live in ``dbt/dbt_project.yml`` (vars ``ops_signed_indicators``, ``ops_max_row_drop``)
+so the dbt tests and these checks read one setting; ``REGIOCODE_MAX_ROW_DROP`` overrides the
+row-drop share for one run (e.g. ``1`` to accept an intended cut).
+"""
+
+
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import yaml
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    build_last_update_freshness_checks,
+    build_sensor_for_freshness_checks,
+    multi_asset_check,
+)
+
+from dagster_project.resources import RegiocodeResource
+from dagster_project.settings import DBT_PROJECT_DIR, SEEDS_DIR
+from dagster_project.warehouse import OBSERVATION_KEY
+
+RAW = AssetKey("raw_observations")
+PREVIEW_ROWS = 10
+# Codes and shares that must lie in [0, 1] in the published marts: (table, column).
+UNIT_INTERVAL_COLUMNS = (
+    ("defining_codes", "production_code"),
+    ("defining_codes", "institutional_code"),
+    ("defining_codes", "social_code"),
+    ("code_contributions", "normalised_value"),
+)
+# Marts whose row count is compared with the published build before publishing.
+COUNTED_MARTS = ("observations", "defining_codes", "dynamic_codes", "basic_code", "code_contributions")
+
+
+@lru_cache(maxsize=1)
+def _dbt_vars() -> dict:
+    with open(DBT_PROJECT_DIR / "dbt_project.yml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle).get("vars", {}) or {}
+
+
+def signed_indicators() -> tuple[str, ...]:
+    """Catalog indicators that may legitimately be negative (a migration balance)."""
+    return tuple(_dbt_vars().get("ops_signed_indicators", ["migration_balance_per_10000"]))
+
+
+def max_row_drop() -> float:
+    """The largest share of rows a refresh may lose against the published build (0.25 = 25 %)."""
+    configured = os.environ.get("REGIOCODE_MAX_ROW_DROP") or _dbt_vars().get("ops_max_row_drop", 0.25)
+    return float(configured)
+
+
+@dataclass
+class Finding:
+    """One check's verdict: passed, or the offending rows (at most a preview) and their count."""
+
+    name: str
+    passed: bool
+    description: str
+    offending: int = 0
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def message(self) -> str:
+        if self.passed:
+            return f"{self.name}: passed"
+        rows = self.preview.head(PREVIEW_ROWS).to_string(index=False) if len(self.preview) else ""
+        return f"{self.name}: {self.description} ({self.offending} offending rows)\n{rows}".rstrip()
+
+
+def _latest(sources: Sequence[str]) -> str:
+    """Latest release of each published cell of the given sources (what feeds the codes)."""
+    marks = ", ".join(f"'{s.replace(chr(39), '')}'" for s in sources) or "NULL"
+    keys = ", ".join(k for k in OBSERVATION_KEY if k != "release")
+    return (
+        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY release_date DESC NULLS LAST, "
+        f"retrieved_at DESC NULLS LAST, release DESC) AS release_rank FROM raw.observations "
+        f"WHERE source IN ({marks})) WHERE release_rank = 1"
+    )
+
+
+def check_duplicates(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> Finding:
+    """The same cell (natural key and release) twice: dbt would pick one of them at random."""
+    keys = ", ".join(OBSERVATION_KEY)
+    marks = ", ".join("?" for _ in sources) or "NULL"
+    found = con.execute(
+        f"SELECT {keys}, count(*) AS copies, list(value ORDER BY value) AS values_seen, min(origin) AS origin "
+        f"FROM raw.observations WHERE source IN ({marks}) GROUP BY ALL HAVING count(*) > 1 "
+        f"ORDER BY copies DESC, {keys}",
+        list(sources),
+    ).df()
+    return Finding(
+        "no_duplicate_observations", found.empty,
+        "the same observation (source, dataset, table, region, indicator, year, release) was loaded more than once",
+        int(found["copies"].sum()) if len(found) else 0, found,
+    )
+
+
+def check_negative_values(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> Finding:
+    """A negative value of an indicator that cannot be negative (population, GRP, shares ...)."""
+    signed = list(signed_indicators())
+    found = con.execute(
+        f"SELECT source, region_code, region_key, indicator_code, period, value, release, origin, cell_ref "
+        f"FROM ({_latest(sources)}) WHERE indicator_code IS NOT NULL AND value < 0 "
+        f"AND NOT list_contains(?, indicator_code) ORDER BY indicator_code, region_code, period",
+        [signed],
+    ).df()
+    return Finding(
+        "no_negative_values", found.empty,
+        f"negative values of indicators that cannot be negative (allowed: {', '.join(signed) or 'none'})",
+        len(found), found,
+    )
+
+
+def _norm_unit(text: object) -> str:
+    return " ".join(str(text or "").lower().replace("ё", "е").split())
+
+
+def check_units(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> Finding:
+    """Rosstat rows whose printed unit is not the unit the mapping's scale was written for.
+
+    A table reprinted in thousands instead of units would silently scale every value. Only
+    Rosstat: its unit is free text from the sheet, while Eurostat rows are mapped by a filter on
+    the unit dimension, so a row in another unit is never mapped in the first place.
+    """
+    if "rosstat" not in sources:
+        return Finding("units_as_mapped", True, "")
+    mapping = pd.read_csv(SEEDS_DIR / "indicator_sources_rosstat.csv", dtype=str, keep_default_na=False)
+    conversions = pd.read_csv(SEEDS_DIR / "unit_conversions.csv", dtype=str, keep_default_na=False)
+    rows = con.execute(
+        f"SELECT table_code, indicator_code, unit, count(*) AS rows, min(origin) AS origin, min(cell_ref) AS cell_ref "
+        f"FROM ({_latest(['rosstat'])}) WHERE indicator_code IS NOT NULL GROUP BY ALL"
+    ).df()
+    expected = {(r.indicator_code, r.table_code): _norm_unit(r.unit_as_published)
+                for r in mapping.itertuples() if r.table_code and r.unit_as_published}
+    converted = {(r.table_code, _norm_unit(r.unit_as_published)) for r in conversions.itertuples()
+                 if r.source == "rosstat"}
+    bad = rows[[
+        (r.indicator_code, r.table_code) in expected
+        and _norm_unit(r.unit) != expected[(r.indicator_code, r.table_code)]
+        and (r.table_code, _norm_unit(r.unit)) not in converted
+        for r in rows.itertuples()
+    ]]
+    if len(bad):
+        bad = bad.assign(expected_unit=[expected[(r.indicator_code, r.table_code)] for r in bad.itertuples()])
+    return Finding(
+        "units_as_mapped", bad.empty,
+        "Rosstat tables printed in another unit than indicator_sources_rosstat.csv expects "
+        "(add the unit to unit_conversions.csv or fix the mapping)",
+        int(bad["rows"].sum()) if len(bad) else 0, bad,
+    )
+
+
+def published_counts(published_db: Path, sql: str) -> pd.DataFrame | None:
+    """A query on the published warehouse, or None when there is none yet (the first build)."""
+    if not published_db.exists():
+        return None
+    con = duckdb.connect(str(published_db), read_only=True)
+    try:
+        return con.execute(sql).df()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+
+
+def check_row_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: float | None = None) -> Finding:
+    """Rows per source now vs the last published build: a source that lost more than the allowed
+    share (a lost working warehouse, a truncated re-import) must not replace good data."""
+    share = max_row_drop() if share is None else share
+    before = published_counts(published_db, "SELECT source, count(*) AS published FROM marts.observations GROUP BY 1")
+    if before is None or before.empty:
+        return Finding("no_sudden_row_drop", True, "")
+    sources = before["source"].tolist()
+    now = con.execute(
+        f"SELECT source, count(*) AS now FROM ({_latest(sources)}) GROUP BY 1"
+    ).df()
+    both = before.merge(now, on="source", how="left").fillna({"now": 0})
+    both["drop_share"] = 1 - both["now"] / both["published"]
+    bad = both[both["drop_share"] > share + 1e-12].reset_index(drop=True)
+    return Finding(
+        "no_sudden_row_drop", bad.empty,
+        f"rows per source dropped by more than {share:.0%} against the published build "
+        "(REGIOCODE_MAX_ROW_DROP or var ops_max_row_drop to accept an intended cut)",
+        int((bad["published"] - bad["now"]).sum()) if len(bad) else 0, bad,
+    )
+
+
+def raw_findings(con: duckdb.DuckDBPyConnection, sources: Sequence[str], published_db: Path) -> list[Finding]:
+    return [
+        check_duplicates(con, sources),
+        check_negative_values(con, sources),
+        check_units(con, sources),
+        check_row_drop(con, published_db),
+    ]
+
+
+RAW_CHECK_NAMES = ("no_duplicate_observations", "no_negative_values", "units_as_mapped", "no_sudden_row_drop")
+
+
+def _result(finding: Finding) -> AssetCheckResult:
+    metadata: dict[str, object] = {"offending_rows": finding.offending}
+    if not finding.passed:
+        preview = finding.preview.head(PREVIEW_ROWS).astype(str)
+        metadata["preview"] = MetadataValue.md(preview.to_markdown(index=False))
+    return AssetCheckResult(
+        asset_key=RAW, check_name=finding.name, passed=finding.passed, severity=AssetCheckSeverity.ERROR,
+        description=None if finding.passed else finding.description, metadata=metadata,
+    )
+
+
+@multi_asset_check(
+    specs=[AssetCheckSpec(name, asset=RAW, blocking=True) for name in RAW_CHECK_NAMES],
+    pool="duckdb_writer",
+    description="Blocking checks on the raw layer: duplicates, impossible negatives, units, row drop.",
+)
+def raw_observation_checks(
+    context: AssetCheckExecutionContext, regiocode: RegiocodeResource
+) -> Iterator[AssetCheckResult]:
+    """Any failure stops dbt, publish and briefings; the log names the check and the rows."""
+    paths = regiocode.paths
+    con = duckdb.connect(str(paths.work_db), read_only=True)
+    try:
+        findings = raw_findings(con, regiocode.sources, paths.published_db)
+    finally:
+        con.close()
+    for finding in findings:
+        if not finding.passed:
+            context.log.error("check failed: %s", finding.message())
+        yield _result(finding)
+
+
+# --------------------------------------------------------------------------------------------
+# Publication gate
+
+
+class PublicationRefused(RuntimeError):
+    """The built warehouse failed a gate: the published warehouse was left as it was."""
+
+
+def check_unit_interval(con: duckdb.DuckDBPyConnection) -> Finding:
+    """Codes and normalised values outside [0, 1] mean a broken normalisation."""
+    parts = [
+        f"SELECT '{table}' AS mart, '{column}' AS column_name, region_code, year, {column} AS value "
+        f"FROM marts.{table} WHERE {column} < 0 OR {column} > 1"
+        for table, column in UNIT_INTERVAL_COLUMNS
+    ]
+    found = con.execute(" UNION ALL ".join(parts) + " ORDER BY mart, column_name, region_code, year").df()
+    return Finding("codes_in_unit_interval", found.empty, "codes or normalised values outside [0, 1]",
+                   len(found), found)
+
+
+def check_mart_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: float | None = None) -> Finding:
+    share = max_row_drop() if share is None else share
+    union = " UNION ALL ".join(f"SELECT '{t}' AS mart, count(*) AS n FROM marts.{t}" for t in COUNTED_MARTS)
+    before = published_counts(published_db, union)
+    if before is None:
+        return Finding("no_sudden_mart_drop", True, "")
+    # Switching the sources (demo -> official statistics) changes the marts wholesale: not a drop.
+    sources_sql = "SELECT sources FROM marts.build_info"
+    published_sources = published_counts(published_db, sources_sql)
+    try:
+        now_sources = con.execute(sources_sql).df()
+    except duckdb.CatalogException:
+        now_sources = None
+    if published_sources is not None and now_sources is not None and not published_sources.equals(now_sources):
+        return Finding("no_sudden_mart_drop", True, "the build's sources changed: not compared")
+    now = con.execute(union).df()
+    both = before.rename(columns={"n": "published"}).merge(now.rename(columns={"n": "now"}), on="mart")
+    both["drop_share"] = 1 - both["now"] / both["published"].where(both["published"] > 0)
+    bad = both[both["drop_share"] > share + 1e-12].reset_index(drop=True)
+    return Finding(
+        "no_sudden_mart_drop", bad.empty,
+        f"marts shrank by more than {share:.0%} against the published build",
+        int((bad["published"] - bad["now"]).sum()) if len(bad) else 0, bad,
+    )
+
+
+def publication_gate(work_db: Path, published_db: Path, share: float | None = None) -> list[Finding]:
+    """Run the gate on the built working warehouse; raise :class:`PublicationRefused` naming every
+    failed check and its offending rows. Returns the (passed) findings otherwise."""
+    con = duckdb.connect(str(work_db), read_only=True)
+    try:
+        findings = [check_unit_interval(con), check_mart_drop(con, published_db, share)]
+    finally:
+        con.close()
+    failed = [f for f in findings if not f.passed]
+    if failed:
+        raise PublicationRefused(
+            "publication refused, the published warehouse was left as it was:\n"
+            + "\n".join(f.message() for f in failed)
+        )
+    return findings
+
+
+# --------------------------------------------------------------------------------------------
+# Freshness
+
+
+def source_max_age() -> timedelta:
+    return timedelta(days=float(os.environ.get("REGIOCODE_SOURCE_MAX_AGE_DAYS", "40")))
+
+
+def freshness_checks(source_assets: Sequence[object]) -> list:
+    """Warn (not block) when a source asset was last imported longer ago than the allowed age."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "superseded" by FreshnessPolicy: see freshness_sensor
+        return list(build_last_update_freshness_checks(assets=list(source_assets), lower_bound_delta=source_max_age()))
+
+
+def freshness_sensor(checks: Sequence[object]):
+    """Evaluates the freshness checks in `dagster dev` / the daemon (they are not part of the jobs).
+
+    Dagster calls this sensor "superseded" by the newer FreshnessPolicy; the checks + sensor are
+    kept because they are stable and testable without the daemon's freshness feature flag."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_sensor_for_freshness_checks(freshness_checks=list(checks), name="source_freshness_sensor")
