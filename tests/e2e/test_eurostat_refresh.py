@@ -177,28 +177,78 @@ def test_offline_real_gdp_files(offline: Refresh, eurostat_files: Path) -> None:
 
 
 def test_offline_eu_regions_get_codes_in_the_eu_universe(offline: Refresh) -> None:
-    """Every EU NUTS-2 region of the register gets a social code for every payload year, normalised
-    over the EU universe. Production (4 of 7 indicators have a Eurostat series) and institutional
-    (2 of 4) stay below the 2/3 rule: null, with the reason."""
+    """Every EU NUTS-2 region of the register gets all three defining codes for every payload year,
+    normalised over the EU universe. The EU basket (seed universe_indicator_weights: weight 0 where
+    Eurostat publishes no NUTS 2 series) is production 4 indicators (GDP, manufacturing GVA and GFCF
+    per inhabitant, GERD share), institutional 2 (household internet and broadband access), social 7
+    (all but consumer spending). The 2/3 rule still applies within the basket: CZ08's GERD of 2010 is
+    confidential, so its production coverage is 3/4 and its code the mean of the other three."""
     regions = query(offline.published, "SELECT region_code, universe FROM marts.regions WHERE level = 'nuts2'")
     assert sorted(regions.region_code) == EU_NUTS2 and set(regions.universe) == {"EU"}
     codes = query(offline.published, "SELECT * FROM marts.defining_codes")
     assert set(codes.region_code) == set(EU_NUTS2)
     assert set(codes.data_label) == {OFFICIAL_LABEL}
-    window = codes[codes.year.between(YEARS[0], YEARS[-1])]
+    window = codes[codes.year.between(YEARS[0], YEARS[-1])].set_index(["region_code", "year"])
     assert len(window) == len(EU_NUTS2) * len(YEARS)
-    assert window.social_code.notna().all() and window.social_code.between(0, 1).all()
-    assert (window.social_coverage == 7 / 8).all()  # consumer spending has no regional series
-    assert codes.production_code.isna().all() and codes.institutional_code.isna().all()
-    assert window.production_null_reason.str.startswith("insufficient coverage: ").all()
-    regular = window[~((window.region_code == "CZ08") & (window.year == 2010))]
-    assert regular.production_null_reason.str.startswith("insufficient coverage: 4 of 7 indicators").all()
-    assert window.institutional_null_reason.str.startswith("insufficient coverage: 2 of 4 indicators").all()
-    normalised = query(offline.published, "SELECT universe, min(normalised_value) AS lo, max(normalised_value) AS hi, "
-                                          "count(DISTINCT region_code) AS regions FROM "
-                                          "intermediate.int_indicator_values_normalised "
-                                          "WHERE indicator_code = 'life_expectancy' GROUP BY universe")
-    assert normalised.values.tolist() == [["EU", 0.0, 1.0, len(EU_NUTS2)]]
+    for family in ("production", "institutional", "social"):
+        assert window[f"{family}_code"].notna().all() and window[f"{family}_code"].between(0, 1).all(), family
+        assert window[f"{family}_null_reason"].isna().all() and window[f"{family}_null_reason_ru"].isna().all()
+    assert window.production_coverage.drop(("CZ08", 2010)).eq(1.0).all()
+    assert window.production_coverage["CZ08", 2010] == pytest.approx(3 / 4)
+    assert window.institutional_coverage.eq(1.0).all() and window.social_coverage.eq(1.0).all()
+
+    # The basket as the warehouse applied it: the Eurostat-mapped indicators with weight 1, no others.
+    normalised = query(offline.published, "SELECT region_code, period AS year, indicator_code, family, weight, "
+                                           "normalised_value FROM intermediate.int_indicator_values_normalised "
+                                           "WHERE universe = 'EU'")
+    basket = normalised[normalised.weight > 0].groupby("family").indicator_code.unique().map(sorted).to_dict()
+    assert basket == {
+        "production": ["fixed_investment_per_capita", "grp_per_capita", "manufacturing_shipments_per_capita",
+                       "rd_expenditure_share_grp"],
+        "institutional": ["broadband_subscriptions_per_100", "organisations_using_internet"],
+        "social": ["employment_rate", "higher_education_share_employed", "life_expectancy",
+                   "migration_balance_per_10000", "money_income_per_capita", "researchers", "students_per_10000"],
+    }
+    assert set(normalised.weight) == {1.0}  # no value of a weight-0 indicator comes from Eurostat
+    # Each code is the plain mean (all weights 1) of its basket's normalised values that year.
+    means = normalised.groupby(["region_code", "year", "family"]).normalised_value.agg(["mean", "size"])
+    for family in ("production", "institutional", "social"):
+        fam = means.xs(family, level="family").reindex(window.index)
+        assert (fam["mean"] - window[f"{family}_code"]).abs().max() < 1e-12, family
+    assert means.loc[("CZ08", 2010, "production"), "size"] == 3
+    cz = normalised.query("region_code == 'CZ08' and year == 2010 and family == 'production'")
+    assert "rd_expenditure_share_grp" not in set(cz.indicator_code)
+    assert window.production_code["CZ08", 2010] == pytest.approx(cz.normalised_value.sum() / 3)
+    contributions = query(offline.published, "SELECT region_code, year, family, indicator_code, weight, weight_share, "
+                                              "contribution FROM marts.code_contributions")
+    sizes = contributions.groupby(["region_code", "year", "family"]).indicator_code.transform("size")
+    assert (contributions.weight_share - 1 / sizes).abs().max() < 1e-12  # equal shares: 1/4, 1/3, 1/2, 1/7
+
+    # Outside the payload years only the real GDP files feed the build: 1 of the 4 production indicators.
+    outside = codes[~codes.year.between(YEARS[0], YEARS[-1])]
+    assert len(outside) > 0 and outside.production_code.isna().all()
+    assert outside.production_null_reason.str.startswith("insufficient coverage: 1 of 4 indicators, 0.25").all()
+    assert outside.production_null_reason_ru.str.startswith("недостаточное покрытие: 1 из 4 показателей").all()
+
+    life = query(offline.published, "SELECT universe, min(normalised_value) AS lo, max(normalised_value) AS hi, "
+                                    "count(DISTINCT region_code) AS regions FROM "
+                                    "intermediate.int_indicator_values_normalised "
+                                    "WHERE indicator_code = 'life_expectancy' GROUP BY universe")
+    assert life.values.tolist() == [["EU", 0.0, 1.0, len(EU_NUTS2)]]
+
+
+def test_offline_catalog_publishes_the_eu_weights(offline: Refresh) -> None:
+    """marts.indicators says which catalog weights the EU universe overrides, and why (en + ru)."""
+    catalog = query(offline.published, "SELECT indicator_code, weight, universe_weights, universe_weights_reason_en, "
+                                       "universe_weights_reason_ru FROM marts.indicators").set_index("indicator_code")
+    overridden = catalog[catalog.universe_weights.notna()]
+    assert sorted(overridden.index) == sorted([
+        "advanced_technologies_used", "innovative_goods_share", "innovation_activity",
+        "budget_expenditure_per_capita", "budget_revenue_per_capita", "consumer_spending_per_capita",
+        "urban_population_share"])
+    assert set(overridden.universe_weights) == {"EU: 0.0"}
+    assert overridden.universe_weights_reason_en.str.startswith("EU: no regional Eurostat series").all()
+    assert overridden.universe_weights_reason_ru.str.startswith("EU: у Евростата нет региональных рядов").all()
 
 
 def test_offline_briefings_for_the_eu_regions(offline: Refresh) -> None:
@@ -259,7 +309,7 @@ def test_online_second_refresh_leaves_the_warehouse_unchanged(online: OnlineRefr
             back = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM after_.marts.{mart} EXCEPT ALL "
                                f"SELECT {cols} FROM before_.marts.{mart})").fetchone()[0]
             assert (diff, back) == (0, 0), mart
-            # No NID without all three codes (only the social one here) and no revision: empty.
-            assert (rows > 0) == (mart not in ("basic_code", "revisions")), mart
+            # All three codes in the payload years, so NID too; no revision: empty.
+            assert (rows > 0) == (mart != "revisions"), mart
     finally:
         con.close()

@@ -1,22 +1,13 @@
 -- Defining codes, one row per territory, year and family: the weighted mean of the family's
 -- normalised indicators, computed only when at least var('coverage_threshold') (2/3) of the
--- family's catalog weight is present; otherwise null, with the reason (never a silent zero).
+-- family's weight is present; otherwise null, with the reason (never a silent zero).
+-- The family's weight is summed per comparison universe: the catalog weight of each indicator unless
+-- seed universe_indicator_weights overrides it in that universe (EU: 0 for the indicators Eurostat
+-- publishes no NUTS 2 series of). Every region of one universe is measured on the same basket.
 with normalised as (
 
     select * from {{ ref('int_indicator_values_normalised') }}
     where normalised_value is not null
-
-),
-
-family_weights as (
-
-    select
-        family,
-        sum(weight) as family_weight,
-        count(*) as family_indicators
-    from {{ ref('indicators') }}
-    where family in ('production', 'institutional', 'social') and weight > 0
-    group by family
 
 ),
 
@@ -27,11 +18,44 @@ region_years as (
 
 ),
 
+universes as (
+
+    select distinct universe from region_years
+
+),
+
+universe_catalog as (
+
+    select
+        u.universe,
+        c.family,
+        c.indicator_code,
+        coalesce(uw.weight, c.weight) as weight
+    from {{ ref('indicators') }} as c
+    cross join universes as u
+    left join {{ ref('universe_indicator_weights') }} as uw
+        on uw.universe = u.universe and uw.indicator_code = c.indicator_code
+    where c.family in ('production', 'institutional', 'social')
+
+),
+
+family_weights as (
+
+    select
+        universe,
+        family,
+        coalesce(sum(weight) filter (where weight > 0), 0) as family_weight,
+        count(*) filter (where weight > 0) as family_indicators
+    from universe_catalog
+    group by universe, family
+
+),
+
 spine as (
 
     select ry.region_code, ry.universe, ry.year, fw.family, fw.family_weight, fw.family_indicators
     from region_years as ry
-    cross join family_weights as fw
+    inner join family_weights as fw on fw.universe = ry.universe
 
 ),
 
@@ -61,7 +85,7 @@ coverage as (
         s.family_indicators,
         coalesce(p.present_weight, 0) as present_weight,
         coalesce(p.present_indicators, 0) as present_indicators,
-        coalesce(p.present_weight, 0) / s.family_weight as coverage,
+        coalesce(p.present_weight, 0) / nullif(s.family_weight, 0) as coverage,
         p.weighted_sum
     from spine as s
     left join present as p
@@ -83,12 +107,16 @@ codes as (
             when coverage >= {{ var('coverage_threshold') }} - 1e-9 then weighted_sum / present_weight
         end as code,
         case
+            when family_weight = 0 then
+                'no indicator of the family has weight in universe ' || universe
             when coverage < {{ var('coverage_threshold') }} - 1e-9 then
                 'insufficient coverage: ' || present_indicators || ' of ' || family_indicators
                 || ' indicators, ' || cast(round(coverage, 3) as varchar) || ' of the family weight (needs '
                 || cast(round({{ var('coverage_threshold') }}, 3) as varchar) || ')'
         end as null_reason,
         case
+            when family_weight = 0 then
+                'ни один показатель семейства не имеет веса в совокупности ' || universe
             when coverage < {{ var('coverage_threshold') }} - 1e-9 then
                 'недостаточное покрытие: ' || present_indicators || ' из ' || family_indicators
                 || ' показателей, ' || replace(cast(round(coverage, 3) as varchar), '.', ',')

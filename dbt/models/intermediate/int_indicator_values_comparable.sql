@@ -6,6 +6,9 @@
 --   per_10000_population value / population (thousands) x 10
 --   as_is                the published rate as it is
 -- A value that cannot be made comparable (no country value, no denominator) stays, null, with the reason.
+-- weight is the indicator's weight in the region's comparison universe: the catalog weight unless the
+-- seed universe_indicator_weights overrides it there (EU: 0 for indicators without a regional Eurostat
+-- series); catalog_weight keeps the catalog's.
 with values_ as (
 
     select * from {{ ref('int_indicator_values') }}
@@ -15,6 +18,12 @@ with values_ as (
 catalog as (
 
     select * from {{ ref('indicators') }}
+
+),
+
+universe_weights as (
+
+    select universe, indicator_code, weight from {{ ref('universe_indicator_weights') }}
 
 ),
 
@@ -58,7 +67,8 @@ joined as (
         v.indicator_code,
         c.family,
         c.direction,
-        c.weight,
+        coalesce(uw.weight, c.weight) as weight,
+        c.weight as catalog_weight,
         c.transform,
         c.comparability,
         v.period,
@@ -72,6 +82,7 @@ joined as (
     from values_ as v
     inner join catalog as c on c.indicator_code = v.indicator_code
     inner join register as r on r.region_code = v.region_code
+    left join universe_weights as uw on uw.universe = r.universe and uw.indicator_code = v.indicator_code
     left join country_values as cv
         on cv.country = r.country and cv.indicator_code = v.indicator_code and cv.period = v.period
     left join denominators as d on d.region_code = v.region_code and d.period = v.period

@@ -1,5 +1,6 @@
 -- What drove each code: the contribution of each indicator to its family's defining code
 -- (weight share among the indicators present x normalised value; contributions sum to the code),
+-- with the weights of the region's universe (an indicator of weight 0 there contributes nothing),
 -- and to its change since the previous year with data (divided by the gap, like dynamic codes).
 with normalised as (
 
