@@ -258,6 +258,12 @@ def write_project(dest: Path, regions: pd.DataFrame | None, catalog: pd.DataFram
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
             keep = frame[list(columns)].isin(known).all(axis=1)
             frame[keep].to_csv(path, index=False)
+    # per-universe weights only for universes of the synthetic register
+    path = dbt_dir / "seeds" / "universe_indicator_weights.csv"
+    if path.exists():
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        keep = frame["indicator_code"].isin(known) & frame["universe"].isin(set(regions["universe"].dropna()))
+        frame[keep].to_csv(path, index=False)
     return dest
 
 

@@ -1,5 +1,6 @@
 -- Each weighted indicator value under each normalisation that marts.rank_intervals may draw
--- (var('rank_normalisations')), over the same comparison universe (all regions, all years), direction-aware:
+-- (var('rank_normalisations')), one column each, over the same comparison universe (all regions, all years),
+-- direction-aware:
 --   minmax               the warehouse's own: transform, winsorise, min-max (int_indicator_values_normalised)
 --   minmax_no_transform  the same without the catalog's log/sqrt transform
 --   percentile           the empirical percentile (percent_rank) of the comparable value
@@ -28,7 +29,7 @@ kept as (
 
 ),
 
-untransformed_bounds as (
+bounds as (
 
     select
         universe,
@@ -36,29 +37,23 @@ untransformed_bounds as (
         quantile_cont(comparable_value, {{ var('winsor_lower') }}) as lower_bound,
         quantile_cont(comparable_value, {{ var('winsor_upper') }}) as upper_bound,
         min(comparable_value) as comparable_min,
-        max(comparable_value) as comparable_max
+        max(comparable_value) as comparable_max,
+        avg(winsorised_value) as winsorised_mean,
+        stddev_pop(winsorised_value) as winsorised_sd
     from normalised
     group by universe, indicator_code
 
 ),
 
-statistics as (
+percentiles as (
 
     -- over the whole universe (all regions and years), like the warehouse's own normalisation
     select
-        n.region_code,
-        n.period,
-        n.indicator_code,
-        greatest(b.lower_bound, least(b.upper_bound, n.comparable_value)) as untransformed_winsorised,
-        greatest(b.lower_bound, b.comparable_min) as untransformed_min,
-        least(b.upper_bound, b.comparable_max) as untransformed_max,
-        percent_rank() over by_indicator as comparable_percentile,
-        avg(n.winsorised_value) over by_indicator as winsorised_mean,
-        stddev_pop(n.winsorised_value) over by_indicator as winsorised_sd
-    from normalised as n
-    inner join untransformed_bounds as b on b.universe = n.universe and b.indicator_code = n.indicator_code
-    window by_indicator as (partition by n.universe, n.indicator_code order by n.comparable_value
-                            rows between unbounded preceding and unbounded following)
+        region_code,
+        period,
+        indicator_code,
+        percent_rank() over (partition by universe, indicator_code order by comparable_value) as comparable_percentile
+    from normalised
 
 ),
 
@@ -72,36 +67,46 @@ alternatives as (
         k.indicator_code,
         k.direction,
         k.normalised_value as minmax,
-        s.untransformed_winsorised,
-        s.untransformed_min,
-        s.untransformed_max,
-        s.comparable_percentile,
+        greatest(b.lower_bound, least(b.upper_bound, k.comparable_value)) as untransformed_winsorised,
+        greatest(b.lower_bound, b.comparable_min) as untransformed_min,
+        least(b.upper_bound, b.comparable_max) as untransformed_max,
+        q.comparable_percentile,
         k.winsorised_value,
-        s.winsorised_mean,
-        s.winsorised_sd
+        b.winsorised_mean,
+        b.winsorised_sd
     from kept as k
-    inner join statistics as s
-        on s.region_code = k.region_code and s.period = k.period and s.indicator_code = k.indicator_code
+    inner join bounds as b on b.universe = k.universe and b.indicator_code = k.indicator_code
+    inner join percentiles as q
+        on q.region_code = k.region_code and q.period = k.period and q.indicator_code = k.indicator_code
 
 ),
 
-methods as (
+{%- set branches = {
+    'minmax': 'minmax',
+    'minmax_no_transform': "case when untransformed_max > untransformed_min then case when direction = -1 then (untransformed_max - untransformed_winsorised) else (untransformed_winsorised - untransformed_min) end / (untransformed_max - untransformed_min) end",
+    'percentile': 'case when direction = -1 then 1 - comparable_percentile else comparable_percentile end',
+    'zscore': 'case when winsorised_sd > 0 then direction * (winsorised_value - winsorised_mean) / winsorised_sd end',
+} %}
+{%- for m in var('rank_normalisations') %}
+{%- if m not in branches %}{{ exceptions.raise_compiler_error("rank_normalisations: unknown normalisation '" ~ m ~ "' (known: " ~ branches.keys() | join(', ') ~ ")") }}{% endif %}
+{%- endfor %}
 
-    {%- set branches = {
-        'minmax': 'minmax',
-        'minmax_no_transform': "case when untransformed_max > untransformed_min then case when direction = -1 then (untransformed_max - untransformed_winsorised) else (untransformed_winsorised - untransformed_min) end / (untransformed_max - untransformed_min) end",
-        'percentile': 'case when direction = -1 then 1 - comparable_percentile else comparable_percentile end',
-        'zscore': 'case when winsorised_sd > 0 then direction * (winsorised_value - winsorised_mean) / winsorised_sd end',
-    } %}
-    {%- for m in var('rank_normalisations') %}
-    {%- if m not in branches %}{{ exceptions.raise_compiler_error("rank_normalisations: unknown normalisation '" ~ m ~ "' (known: " ~ branches.keys() | join(', ') ~ ")") }}{% endif %}
-    select region_code, universe, year, family, indicator_code, '{{ m }}' as normalisation, {{ branches[m] }} as value
+wide as (
+
+    -- one row per value, one column per normalisation (all four are computed; var('rank_normalisations') says
+    -- which ones the draws use): a quarter of the rows of a long layout
+    select
+        region_code,
+        universe,
+        year,
+        family,
+        indicator_code,
+        {%- for m, expression in branches.items() %}
+        {{ expression }} as {{ m }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from alternatives
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
 
 )
 
-select * from methods where value is not null
+select * from wide
+where {% for m in branches %}{{ m }} is not null{% if not loop.last %} or {% endif %}{% endfor %}

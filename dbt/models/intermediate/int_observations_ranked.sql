@@ -1,5 +1,5 @@
 -- Every observation with its place in the release history of the same published cell:
--- release_rank 1 is the latest release (it supersedes the others, which are kept).
+-- release_rank 1 is the latest release (it supersedes the others, which are kept); releases counts them.
 with observations as (
 
     select * from {{ ref('stg_raw__observations') }}
@@ -13,7 +13,8 @@ ranked as (
         row_number() over (
             partition by source, dataset, table_code, region_key, indicator_key, period
             order by release_date desc nulls last, retrieved_at desc nulls last, release desc
-        ) as release_rank
+        ) as release_rank,
+        count(*) over (partition by source, dataset, table_code, region_key, indicator_key, period) as releases
     from observations
 
 )

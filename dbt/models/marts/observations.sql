@@ -3,16 +3,7 @@
 with ranked as (
 
     select * from {{ ref('int_observations_ranked') }}
-
-),
-
-release_counts as (
-
-    select
-        source, dataset, table_code, region_key, indicator_key, period,
-        count(*) as releases
-    from ranked
-    group by all
+    where release_rank = 1
 
 )
 
@@ -33,8 +24,6 @@ select
     r.retrieved_at,
     r.origin,
     r.cell_ref,
-    c.releases,
+    r.releases,
     {{ build_columns() }}
 from ranked as r
-inner join release_counts as c using (source, dataset, table_code, region_key, indicator_key, period)
-where r.release_rank = 1

@@ -8,6 +8,12 @@
 -- range of the perturbed ranks, widened where needed to contain the point rank (point_in_p5_p95 says whether it
 -- had to be). Values are rounded to 12 decimals before ranking, so float noise does not break ties.
 -- Percentiles are quantile_disc: the ceil(q N)-th smallest of the N perturbed ranks.
+-- Cost: one row per draw and region-year with the three family codes and the composite side by side (lists of
+-- values and weights, no row per indicator or per family), ranked per draw with one window per measure.
+
+{%- set families = ['production', 'institutional', 'social'] %}
+{%- set methods = var('rank_normalisations') %}
+{%- set measures = ['composite', 'production_code', 'institutional_code', 'social_code'] %}
 
 with normalised as (
 
@@ -58,93 +64,158 @@ slots as (
 
 ),
 
-cells as (
+draw_methods as (
 
-    -- per region, year, family and normalisation: the values present and their positions
-    select
-        n.region_code,
-        n.universe,
-        n.year,
-        n.family,
-        n.normalisation,
-        list(n.value order by s.slot) as present_values,
-        list(s.slot order by s.slot) as present_slots
-    from normalised as n
-    inner join slots as s on s.family = n.family and s.indicator_code = n.indicator_code
-    group by n.region_code, n.universe, n.year, n.family, n.normalisation
+    select distinct draw_id, normalisation from draws
 
 ),
 
 draw_weights as (
 
-    -- every slot gets a weight (0 where a draw lacks the indicator), so positions always line up
-    select k.draw_id, k.normalisation, s.family, list(coalesce(d.weight, 0.0) order by s.slot) as weights
-    from (select distinct draw_id, normalisation from draws) as k
-    cross join slots as s
-    left join draws as d
-        on d.draw_id = k.draw_id and d.item_type = 'indicator' and d.item_code = s.indicator_code
-    group by k.draw_id, k.normalisation, s.family
+    -- per draw: for each family, a weight for every slot (0 where a draw lacks the indicator), and the family weight
+    select
+        k.draw_id,
+        k.normalisation,
+        {%- for f in families %}
+        any_value(w.weights) filter (where w.family = '{{ f }}') as {{ f }}_weights,
+        any_value(fw.weight) filter (where fw.item_code = '{{ f }}') as {{ f }}_family_weight{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from draw_methods as k
+    left join (
+        select k.draw_id, s.family, list(coalesce(d.weight, 0.0) order by s.slot) as weights
+        from draw_methods as k
+        cross join slots as s
+        left join draws as d
+            on d.draw_id = k.draw_id and d.item_type = 'indicator' and d.item_code = s.indicator_code
+        group by k.draw_id, s.family
+    ) as w on w.draw_id = k.draw_id
+    left join draws as fw on fw.draw_id = k.draw_id and fw.item_type = 'family'
+    group by k.draw_id, k.normalisation
 
 ),
 
-perturbed_families as (
+family_cells as (
 
-    -- weighted mean of the indicators present under the draw's weights and normalisation
-    -- (a dot product of lists: one row per draw and cell instead of one per draw and indicator)
+    -- per region, year and family: every slot of the family in order (a list of structs sorted by slot; a slot
+    -- the region lacks has null values), so that each normalisation's values are a full-length list
     select
-        w.draw_id,
         c.region_code,
         c.universe,
         c.year,
         c.family,
-        list_dot_product(c.present_values, list_select(w.weights, c.present_slots))
-            / nullif(list_sum(list_select(w.weights, c.present_slots)), 0) as value
-    from cells as c
-    inner join draw_weights as w on w.family = c.family and w.normalisation = c.normalisation
+        list_sort(list({'slot': s.slot{% for m in methods %}, '{{ m }}': n.{{ m }}{% endfor %}})) as entries
+    from (select distinct region_code, universe, year, family from normalised) as c
+    inner join slots as s on s.family = c.family
+    left join normalised as n
+        on n.region_code = c.region_code and n.year = c.year and n.indicator_code = s.indicator_code
+    group by c.region_code, c.universe, c.year, c.family
 
 ),
 
-perturbed_values as (
+cells_wide as (
 
-    select draw_id, region_code, universe, year, family || '_code' as measure, value
-    from perturbed_families
+    -- per region and year, the three families side by side; integer keys for the heavy steps below: cell_id
+    -- numbers the region-years, group_id the (universe, year) ranking groups
+    select
+        r.region_code,
+        r.year,
+        cast(row_number() over () as integer) as cell_id,
+        cast(dense_rank() over (order by r.universe, r.year) as integer) as group_id,
+        {%- for f in families %}
+        {{ f }}.entries as {{ f }}_entries{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from (select distinct region_code, universe, year from family_cells) as r
+    {%- for f in families %}
+    left join family_cells as {{ f }}
+        on {{ f }}.region_code = r.region_code and {{ f }}.year = r.year and {{ f }}.family = '{{ f }}'
+    {%- endfor %}
+
+),
+
+cells as (
+
+    -- per region, year and normalisation: each family's values (0 where absent) and presence mask, full length
+    {%- for m in methods %}
+    select
+        cell_id,
+        group_id,
+        '{{ m }}' as normalisation,
+        {%- for f in families %}
+        list_transform({{ f }}_entries, lambda e: coalesce(e.{{ m }}, 0.0)) as {{ f }}_values,
+        list_transform({{ f }}_entries, lambda e: cast(e.{{ m }} is not null as double)) as {{ f }}_mask{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from cells_wide
+    {%- if not loop.last %}
     union all
-    select
-        f.draw_id,
-        f.region_code,
-        f.universe,
-        f.year,
-        'composite' as measure,
-        3 * sum(w.weight * f.value) / sum(w.weight) as value
-    from perturbed_families as f
-    inner join draws as w on w.draw_id = f.draw_id and w.item_type = 'family' and w.item_code = f.family
-    group by f.draw_id, f.region_code, f.universe, f.year
-    having count(*) = 3
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
-perturbed_ranks as (
+perturbed as (
 
-    -- the same regions as the point ranking: perturbed codes exist exactly where the point codes do
+    -- one row per draw and region-year: each family code is the weighted mean of the indicators present under
+    -- the draw's weights and normalisation (values . weights / mask . weights), the composite 3 x their
+    -- family-weighted mean; rounded to 12 decimals so float noise does not break ties
     select
-        *,
-        rank() over (partition by draw_id, universe, year, measure order by round(value, 12) desc) as draw_rank
-    from perturbed_values
+        draw_id,
+        group_id,
+        cell_id,
+        {%- for f in families %}
+        round({{ f }}_code, 12) as {{ f }}_code,
+        {%- endfor %}
+        round(3 * ({% for f in families %}{{ f }}_family_weight * {{ f }}_code{% if not loop.last %} + {% endif %}{% endfor %})
+            / ({% for f in families %}{{ f }}_family_weight{% if not loop.last %} + {% endif %}{% endfor %}), 12) as composite
+    from (
+        select
+            w.draw_id,
+            c.group_id,
+            c.cell_id,
+            {%- for f in families %}
+            w.{{ f }}_family_weight,
+            list_dot_product(c.{{ f }}_values, w.{{ f }}_weights)
+                / nullif(list_dot_product(c.{{ f }}_mask, w.{{ f }}_weights), 0) as {{ f }}_code{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from cells as c
+        inner join draw_weights as w on w.normalisation = c.normalisation
+    )
 
 ),
 
 intervals as (
 
+    -- per measure: the rank of every draw within its (universe, year) group (nulls sort last, so they do not
+    -- change the others' ranks), then each region-year's N ranks as a sorted list, whose ceil(q N)-th element is
+    -- quantile_disc's q-quantile
+    {%- for m in measures %}
     select
-        region_code,
-        year,
-        measure,
-        count(*) as draws,
-        quantile_disc(draw_rank, [0.05, 0.5, 0.95]) as rank_quantiles,
-        cast(min(draw_rank) as integer) as rank_min,
-        cast(max(draw_rank) as integer) as rank_max
-    from perturbed_ranks
-    group by region_code, year, measure
+        c.region_code,
+        c.year,
+        '{{ m }}' as measure,
+        len(a.ranks) as draws,
+        [
+            {%- for q in [0.05, 0.5, 0.95] %}
+            a.ranks[greatest(1, cast(ceil({{ q }} * len(a.ranks)) as integer))]{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ] as rank_quantiles,
+        cast(a.ranks[1] as integer) as rank_min,
+        cast(a.ranks[-1] as integer) as rank_max
+    from (
+        select cell_id, list_sort(list(draw_rank)) as ranks
+        from (
+            select
+                cell_id,
+                rank() over (partition by draw_id, group_id order by {{ m }} desc) as draw_rank
+            from perturbed
+            where {{ m }} is not null
+        )
+        group by cell_id
+    ) as a
+    inner join cells_wide as c on c.cell_id = a.cell_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
