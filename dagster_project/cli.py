@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,13 +68,31 @@ class _Progress:
             console.print(f"[yellow]- {name} skipped (an upstream step failed)[/]")
 
 
+def parse_vars(items: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs of ``--var`` as dbt vars; VALUE is read as YAML (numbers, lists, null)."""
+    import yaml
+
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--var {item!r}: expected KEY=VALUE, e.g. --var nid_lambda=0.5")
+        try:
+            parsed[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError as err:
+            raise ValueError(f"--var {item!r}: the value is not valid YAML ({err})") from err
+    return parsed
+
+
 def run_refresh(
     home: Path, sources: list[str], rosstat_path: str = "", eurostat_path: str = "", eurostat_base_url: str = "",
     listener: Callable[[Any], None] | None = None, without: Sequence[str] = (),
+    dbt_vars: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Materialise the refresh graph in this process; returns a summary for the closing table.
     ``listener`` also receives every event of the run (the benchmarks time stages with it);
-    ``without`` leaves these assets and everything downstream of them out of the run."""
+    ``without`` leaves these assets and everything downstream of them out of the run; ``dbt_vars``
+    overrides dbt vars of dbt_project.yml for this build (they are part of the inputs' fingerprint)."""
     from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
     from dagster._core.utils import make_new_run_id
 
@@ -100,7 +118,9 @@ def run_refresh(
     started = time.perf_counter()
     run_id = make_new_run_id()
     # Dagster's console log is kept to errors; the progress lines come from the run's events.
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    quiet: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    if dbt_vars:
+        quiet["ops"] = {"regiocode_dbt_assets": {"config": {"vars": dict(dbt_vars)}}}
     with DagsterInstance.ephemeral() as instance:
         instance.add_event_listener(run_id, progress)
         if listener is not None:
@@ -155,9 +175,19 @@ def refresh(
     path: Annotated[Path | None, typer.Option(help="Folder or file(s) the named source imports from.")] = None,
     base_url: Annotated[str, typer.Option("--base-url", help="Eurostat API base URL to pull from.")] = "",
     home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
+    var: Annotated[
+        list[str] | None,
+        typer.Option("--var", help="A dbt var for this build, KEY=VALUE (VALUE read as YAML), e.g. "
+                     "--var education_proxy_indicator=researchers; repeatable."),
+    ] = None,
 ) -> None:
     """Run the whole graph once, in-process: ingest, dbt build and tests, publish, briefings."""
     sources = source or ["demo"]
+    try:
+        dbt_vars = parse_vars(var or [])
+    except ValueError as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2) from err
     home = Paths.from_env(home).home
     path_str = str(path.resolve()) if path else ""
     if path and not path.exists():
@@ -169,7 +199,7 @@ def refresh(
             home, sources,
             rosstat_path=path_str if "rosstat" in sources else "",
             eurostat_path=path_str if "eurostat" in sources else "",
-            eurostat_base_url=base_url,
+            eurostat_base_url=base_url, dbt_vars=dbt_vars,
         )
     except ValueError as err:
         console.print(f"[red]error:[/] {err}")
