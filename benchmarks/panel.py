@@ -269,10 +269,11 @@ def write_project(dest: Path, regions: pd.DataFrame | None, catalog: pd.DataFram
 
 def _limit_memory(profiles_yml: Path, limit: str) -> None:
     text = profiles_yml.read_text()
-    anchor = "      threads: 2\n"
+    anchor = "env_var('REGIOCODE_DUCKDB_MEMORY_LIMIT', '"
     if anchor not in text:
-        raise ValueError(f"{profiles_yml}: no 'threads: 2' line to put the memory limit after")
-    profiles_yml.write_text(text.replace(anchor, anchor + f"      settings:\n        memory_limit: '{limit}'\n", 1))
+        raise ValueError(f"{profiles_yml}: no REGIOCODE_DUCKDB_MEMORY_LIMIT default to set the memory limit in")
+    start = text.index(anchor) + len(anchor)
+    profiles_yml.write_text(text[:start] + limit + text[text.index("'", start):])
 
 
 def _intermediate_as_tables(project_yml: Path) -> None:
