@@ -4,11 +4,16 @@ briefing would print, or the templates, changed since the last render.
 The fingerprint of a region is a hash of its *views* (every formatted string both templates print,
 without the build id and timestamps) and its charts, plus the templates and rendering code. So a
 change below the printed precision (the last bits of a double from a parallel aggregation) renders
-nothing, and any change a reader could see renders the region again. Views and charts cost about a
-millisecond a region, so they are made for every region and handed to the workers, which only run
-Jinja2 and Typst.
+nothing, and any change a reader could see renders the region again.
 
-State: one small JSON file per region under ``state_dir`` (fingerprint and files), so the batch
+Who does what: the parent only hashes each region's *context* (without build id and timestamps) and
+compares it with the one recorded at the last render: equal means nothing the briefing prints can
+have changed, and yesterday's files are linked without building a view. Every other region goes to
+a worker, which builds its views and charts, compares their fingerprint with the recorded one, and
+renders HTML and PDF only when it differs. So views, charts, Jinja2 and Typst all run in the workers,
+one region per task, and the parent never keeps a core busy while they wait.
+
+State: one small JSON file per region under ``state_dir`` (both hashes and the files), so the batch
 renderer and the per-region Dagster partitions share it without write races.
 
 Output: ``<briefings>/<date>/<lang>/<region>.{html,pdf}``, an ``index.html`` per language and a
@@ -23,7 +28,7 @@ import multiprocessing
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +46,8 @@ from dagster_project.briefings.view import TEMPLATES_DIR, build_view
 LANGS = ("ru", "en")
 _CODE_DIR = Path(__file__).resolve().parent
 _NOT_RENDERING_CODE = ("batch.py", "context.py", "__init__.py")
+# Context fields that change on every build without changing what a briefing says (see VOLATILE_VIEW_FIELDS).
+VOLATILE_CONTEXT_FIELDS = ("generated_at", "build_id", "built_at")
 
 
 @dataclass
@@ -88,6 +95,18 @@ def prepare(context: Mapping[str, Any], templates: str, langs: Sequence[str] = L
     return PreparedBriefing(code, views, charts, context.get("generated_at"), fingerprint, Path(templates_dir))
 
 
+def context_fingerprint(context: Mapping[str, Any], templates: str) -> str:
+    """Hash of a region's context without the fields that change on every build, and of the templates.
+
+    Equal to the one recorded at the last render: the briefing cannot print anything new. Different:
+    it may (or the change is below the printed precision), which only the views can tell.
+    """
+    stable = {k: v for k, v in context.items() if k not in VOLATILE_CONTEXT_FIELDS}
+    digest = hashlib.sha256(templates.encode())
+    digest.update(json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+    return digest.hexdigest()
+
+
 def state_file(state_dir: Path, code: str) -> Path:
     return Path(state_dir) / f"{safe_code(code)}.json"
 
@@ -110,7 +129,7 @@ def write_state(state_dir: Path, code: str, state: Mapping[str, Any]) -> None:
 
 
 def render_prepared(prepared: PreparedBriefing, folder: Path) -> dict[str, dict[str, str]]:
-    """Worker: write one prepared region's HTML and PDF in every language."""
+    """Write one prepared region's HTML and PDF in every language."""
     out: dict[str, dict[str, str]] = {}
     for lang, view in prepared.views.items():
         files = write_briefing(view, prepared.charts[lang], Path(folder) / lang, prepared.generated_at,
@@ -119,9 +138,36 @@ def render_prepared(prepared: PreparedBriefing, folder: Path) -> dict[str, dict[
     return out
 
 
-def _render_task(task: tuple[PreparedBriefing, str]) -> tuple[str, dict[str, dict[str, str]]]:
-    prepared, folder = task
-    return prepared.code, render_prepared(prepared, Path(folder))
+@dataclass(frozen=True)
+class RenderTask:
+    """One region for a worker: its context and what the last render of it recorded."""
+
+    context: Mapping[str, Any]
+    folder: str
+    templates: str
+    templates_dir: Path
+    langs: tuple[str, ...]
+    previous_hash: str | None  # None: render whatever the fingerprint (yesterday's files are gone)
+    previous_files: Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    code: str
+    fingerprint: str
+    files: dict[str, dict[str, str]]
+    rendered: bool
+
+
+def render_task(task: RenderTask) -> TaskResult:
+    """Worker: views and charts of one region; render them unless they print what the last render did."""
+    prepared = prepare(task.context, task.templates, task.langs, task.templates_dir)
+    folder = Path(task.folder)
+    if task.previous_hash == prepared.fingerprint:
+        reused = reuse(task.previous_files, folder, task.langs)
+        if reused is not None:
+            return TaskResult(prepared.code, prepared.fingerprint, reused, False)
+    return TaskResult(prepared.code, prepared.fingerprint, render_prepared(prepared, folder), True)
 
 
 def _sha256(path: Path) -> str:
@@ -158,18 +204,20 @@ def reuse(previous: Mapping[str, Mapping[str, str]], folder: Path,
     return out
 
 
-def _run(tasks: list[tuple[PreparedBriefing, str]], workers: int) -> list[tuple[str, dict[str, dict[str, str]]]]:
+def _run(tasks: list[RenderTask], workers: int) -> Iterable[TaskResult]:
+    """Results of ``tasks`` as they finish: in this process, or in a pool of ``workers`` processes."""
     n_workers = min(len(tasks), workers or os.cpu_count() or 1)
     if n_workers <= 1:
-        return [_render_task(task) for task in tasks]
-    # Big chunks: a task is ~0.1 s, and each round trip pickles a view of a few dozen kilobytes.
-    chunksize = max(1, len(tasks) // (n_workers * 4))
+        yield from (render_task(task) for task in tasks)
+        return
     # Workers come from a fork server that imported the renderer once: cheap to start, and never a fork
     # of this process, whose Typst compiler (with its own threads) may already be in use.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
-        return list(pool.map(_render_task, tasks, chunksize=chunksize))
+        # One region per task (~0.15 s for both languages; its context pickles to a few dozen kilobytes):
+        # the workers finish within one region of each other.
+        yield from (future.result() for future in as_completed([pool.submit(render_task, t) for t in tasks]))
 
 
 def render_regions(
@@ -187,25 +235,38 @@ def render_regions(
     summary = RenderSummary(folder=folder)
     results: dict[str, dict[str, dict[str, str]]] = {}
     fingerprints: dict[str, str] = {}
+    context_hashes: dict[str, str] = {}
     tasks = []
     for context in contexts:
-        prepared = prepare(context, templates, langs, templates_dir)
-        fingerprints[prepared.code] = prepared.fingerprint
-        previous = read_state(state_dir, prepared.code)
-        reused = None
-        if previous.get("hash") == prepared.fingerprint:
-            reused = reuse(previous.get("files", {}), folder, langs)
-        if reused is not None:
-            results[prepared.code] = reused
-            summary.reused.append(prepared.code)
-        else:
-            tasks.append((prepared, str(folder)))
-    for code, files in _run(tasks, workers):
-        results[code] = files
-        summary.rendered.append(code)
-        write_state(state_dir, code, {"hash": fingerprints[code], "files": files})
+        code = str(_mapping(context.get("region")).get("code"))
+        context_hashes[code] = context_fingerprint(context, templates)
+        previous = read_state(state_dir, code)
+        files = previous.get("files", {})
+        if previous.get("context") == context_hashes[code] and previous.get("hash"):
+            reused = reuse(files, folder, langs)
+            if reused is not None:
+                results[code], fingerprints[code] = reused, previous["hash"]
+                summary.reused.append(code)
+                continue
+            previous = {}  # a file is gone: render again
+        tasks.append(RenderTask(context, str(folder), templates, Path(templates_dir), tuple(langs),
+                                previous.get("hash"), files))
+    done = {}
+    for result in _run(tasks, workers):
+        done[result.code] = result
+        write_state(state_dir, result.code, {"hash": result.fingerprint, "context": context_hashes[result.code],
+                                              "files": result.files})
+    for task in tasks:  # in the order of the contexts, whichever worker finished first
+        code = str(_mapping(task.context.get("region")).get("code"))
+        result = done[code]
+        results[code], fingerprints[code] = result.files, result.fingerprint
+        (summary.rendered if result.rendered else summary.reused).append(code)
     summary.files = sum(len(kinds) for files in results.values() for kinds in files.values())
     return summary, results, fingerprints
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def render_all(

@@ -120,7 +120,9 @@ QUERIES: dict[str, str] = {
         WHERE r.level IN ({_LEVELS}) AND c.method IN ('levels', 'changes')
           AND c.scope IN {CORRELATION_SCOPES} AND {_REGION_FILTER.format(col="r.region_code")}
         ORDER BY r.region_code, c.pair_code, c.scope, c.method""",
-    # Catalog indicators of the three code families without a value in the region's latest year.
+    # Catalog indicators of the three code families without a value in the region's latest year; an indicator
+    # the region's universe weighs 0 (seed universe_indicator_weights, e.g. EU: no regional Eurostat series) is
+    # not part of its basket, so it is not missing.
     "missing": f"""
         WITH latest AS (
             SELECT region_code, max(year) AS year FROM marts.defining_codes
@@ -130,8 +132,11 @@ QUERIES: dict[str, str] = {
             FROM marts.observations WHERE indicator_code IS NOT NULL GROUP BY ALL)
         SELECT l.region_code, i.indicator_code, i.name_ru, i.name_en, i.family, h.last_year
         FROM latest l CROSS JOIN marts.indicators i
+        JOIN marts.regions r ON r.region_code = l.region_code
+        LEFT JOIN seeds.universe_indicator_weights uw
+            ON uw.universe = r.universe AND uw.indicator_code = i.indicator_code
         LEFT JOIN have h ON h.region_code = l.region_code AND h.indicator_code = i.indicator_code
-        WHERE i.family IN ('production', 'institutional', 'social') AND i.weight > 0
+        WHERE i.family IN ('production', 'institutional', 'social') AND coalesce(uw.weight, i.weight) > 0
           AND (h.last_year IS NULL OR h.last_year < l.year)
         ORDER BY l.region_code, i.family, i.indicator_code""",
     "confidential": f"""

@@ -84,9 +84,10 @@ def format_number(value: object, lang: str, digits: int = 1, signed: bool = Fals
     if number is None:
         return DASH
     text = f"{abs(number):,.{digits}f}"
+    rounds_to_zero = not text.strip("0,.")  # only zeros and separators once rounded
     if lang == "ru":
         text = text.replace(",", NBSP).replace(".", ",")
-    if float(f"{abs(number):.{digits}f}") == 0:
+    if rounds_to_zero:
         return text
     if number < 0:
         return MINUS + text

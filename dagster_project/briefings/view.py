@@ -463,13 +463,13 @@ def _correlations(context: Mapping[str, Any], say: _Say) -> dict[str, Any]:
             if levels is None and changes is None:
                 continue
             window = window or levels or changes
-            cells = _correlation_cells(levels, say.lang)
+            cells, of_changes = _correlation_cells(levels, say.lang), _correlation_cells(changes, say.lang)
             reason = (levels or {}).get("null_reason") if as_float((levels or {}).get("r")) is None else None
             lines.append({
                 "scope": say.t[f"scope_{scope}"],
                 **cells,
-                "r_changes": _correlation_cells(changes, say.lang)["r"],
-                "p_changes": _correlation_cells(changes, say.lang)["p"],
+                "r_changes": of_changes["r"],
+                "p_changes": of_changes["p"],
                 "reason": _text(reason) if reason else "",
             })
         if lines:

@@ -340,6 +340,10 @@ def make_warehouse(path: Path) -> Path:
     con.execute("CREATE SCHEMA marts")
     for table, columns in _TABLES.items():
         con.execute(f"CREATE TABLE marts.{table} ({columns})")
+    # per-universe weights (dbt seed): none for RU here; test_context adds one to see its effect
+    con.execute("CREATE SCHEMA seeds")
+    con.execute("CREATE TABLE seeds.universe_indicator_weights (universe VARCHAR, indicator_code VARCHAR, "
+                "weight DOUBLE, reason_en VARCHAR, reason_ru VARCHAR)")
     ins = con.executemany
     ins(
         "INSERT INTO marts.regions VALUES (?, ?, ?, ?, ?, ?, ?)",

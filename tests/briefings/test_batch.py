@@ -113,3 +113,21 @@ def test_parallel_workers_write_the_same_files(first: dict, tmp_path: Path) -> N
         for kind in ("html", "pdf"):
             name = f"RU-SVE.{kind}"
             assert _sha(tmp_path / "par" / lang / name) == _sha(first["root"] / "day1" / lang / name)
+
+
+def test_an_unchanged_context_is_reused_without_building_a_view(first: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same context as recorded (build id and timestamps aside): the parent links the files, no worker runs."""
+    import dagster_project.briefings.batch as batch
+
+    def no_view(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a view was built for an unchanged region")
+
+    monkeypatch.setattr(batch, "prepare", no_view)
+    contexts = copy.deepcopy(first["contexts"])
+    for context in contexts:
+        context.update(build_id="another-build", generated_at="2027-01-01T00:00:00+00:00")
+    again = render_all(contexts, first["root"] / "day2", first["root"] / "state", workers=1)
+    assert again.rendered == [] and len(again.reused) == 3
+    state = json.loads((first["root"] / "state" / "RU-SVE.json").read_text())
+    manifest = json.loads((first["root"] / "day2" / "manifest.json").read_text())
+    assert {f["inputs"] for f in manifest["files"] if f["region"] == "RU-SVE"} == {state["hash"]}

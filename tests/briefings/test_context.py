@@ -132,6 +132,20 @@ def test_data_quality(contexts: dict) -> None:
     ]
 
 
+def test_an_indicator_outside_the_universe_basket_is_not_missing(tmp_path: Path) -> None:
+    """A universe that weighs an indicator 0 (seed universe_indicator_weights, e.g. EU: no regional Eurostat
+    series) does not measure it, so its regions are not told it is missing; the other indicators still are."""
+    path = make_warehouse(tmp_path / "regiocode.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute("INSERT INTO seeds.universe_indicator_weights VALUES ('RU', 'grp_per_capita', 0, 'none', 'нет')")
+    with duckdb.connect(str(path), read_only=True) as con:
+        contexts = {c["region"]["code"]: c for c in build_contexts(con, generated_at=NOW)}
+    c = contexts["RU-TYU"]["quality"]
+    assert [(m["indicator_code"], m["last_year"]) for m in c["missing_indicators"]] == [("researchers", None)]
+    a = contexts["RU-KGN"]["quality"]
+    assert [(m["indicator_code"], m["last_year"]) for m in a["missing_indicators"]] == [("researchers", 2022)]
+
+
 def test_provenance_per_release(contexts: dict) -> None:
     prov = contexts["RU-SVE"]["provenance"]
     assert [(p["release"], p["release_date"], p["observations"]) for p in prov] == [

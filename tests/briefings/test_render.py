@@ -19,7 +19,7 @@ from briefing_samples import CITATION, HOSTILE_HTML, HOSTILE_TYPST, make_context
 
 from dagster_project.briefings import index_entry, make_charts, render_briefing, render_html, render_index
 from dagster_project.briefings.formatting import DASH, MINUS, NBSP
-from dagster_project.briefings.render import TEMPLATES_DIR, build_view, render_pdf_bytes
+from dagster_project.briefings.render import TEMPLATES_DIR, build_view, render_pdf_bytes, typst_inputs
 
 BANNER_RU = "Синтетические демонстрационные данные — не официальная статистика"
 BANNER_EN = "Synthetic demo data — not official statistics"
@@ -49,15 +49,17 @@ def html_text(html: str) -> str:
 
 def typst_region_name(context: dict, lang: str, tmp_path: Path) -> str:
     """What the Typst template took as the region name, asked from the compiled document itself."""
-    view = build_view(context, lang, charts=False)
+    root = tmp_path / "typst-root"
+    root.mkdir()
+    for name, data in typst_inputs(build_view(context, lang, charts=False), {}).items():
+        (root / name).write_bytes(data)  # what the renderer puts in its root: the view, no chart
     out = typst.query(
         (TEMPLATES_DIR / "briefing.typ").read_bytes(),
         "<region-name>",
         field="value",
         one=True,
-        root=str(tmp_path),
+        root=str(root),
         ignore_system_fonts=True,
-        sys_inputs={"context": json.dumps(view, ensure_ascii=False)},
     )
     return json.loads(out)
 
@@ -272,12 +274,20 @@ def test_typst_markup_in_a_region_name_prints_literally(tmp_path: Path) -> None:
 
 
 def test_the_pdf_template_can_read_no_file(tmp_path: Path) -> None:
-    """The compiler's root is an empty folder: even the template itself could not read /etc/passwd."""
-    from dagster_project.briefings.render import _empty_root
+    """The compiler's root is this process's private folder holding only the template between compiles:
+    even the template itself could not read /etc/passwd, and a briefing's inputs are gone once its PDF
+    is written."""
+    from dagster_project.briefings.render import _typst_root
 
+    render_briefing(make_context(), tmp_path, "en")
+    root = _typst_root()
+    assert [p.name for p in root.iterdir()] == ["briefing.typ"]
+    assert (root / "briefing.typ").read_bytes() == (TEMPLATES_DIR / "briefing.typ").read_bytes()
+    assert root.stat().st_mode & 0o077 == 0  # nobody else can put a file there
     with pytest.raises(typst.TypstError, match="file not found"):
-        typst.compile(b'#read("/etc/passwd")', root=_empty_root(), ignore_system_fonts=True)
-    assert list(Path(_empty_root()).iterdir()) == []
+        typst.compile(b'#read("/etc/passwd")', root=str(root), ignore_system_fonts=True)
+    with pytest.raises(typst.TypstError, match="escape the project root"):
+        typst.compile(b'#read("../../etc/passwd")', root=str(root), ignore_system_fonts=True)
 
 
 def test_null_everything_renders_dashes(tmp_path: Path) -> None:
