@@ -2,12 +2,15 @@
 warehouse, with provenance metadata, retries with backoff, and all DuckDB writers in one pool."""
 
 
+import ctypes
+import gc
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
 from dagster import (
     AssetExecutionContext,
     AssetSpec,
@@ -55,6 +58,18 @@ def batch_metadata(batch: ImportBatch, loaded: LoadResult) -> dict[str, object]:
     if batch.notes:
         meta["notes"] = MetadataValue.md("\n".join(f"- {n}" for n in batch.notes[:50]))
     return meta
+
+
+def release_memory() -> None:
+    """Return freed memory to the OS before dbt runs beside this process. After an import of millions of
+    cells, Arrow's memory pool (mimalloc) and glibc keep the freed pages of the frames: measured at 3 M
+    observations, 1.1 GB stayed resident through the whole dbt build; released, 0.2 GB."""
+    gc.collect()
+    pyarrow.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # no glibc
+        pass
 
 
 def load_into_raw(regiocode: RegiocodeResource, batch: ImportBatch) -> LoadResult:
@@ -235,6 +250,7 @@ SOURCE_ASSETS = {"demo": demo_source, "rosstat": rosstat_source, "eurostat": eur
 )
 def raw_layer(context: AssetExecutionContext, regiocode: RegiocodeResource) -> Iterator[MaterializeResult]:
     """Checks and summarises the raw layer for the active sources (the source assets write it)."""
+    release_memory()  # the sources' frames are gone; give their memory back before dbt starts beside us
     with regiocode.work_connection() as con:
         ensure_raw_schema(con)
         active = regiocode.sources

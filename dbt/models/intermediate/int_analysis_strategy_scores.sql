@@ -1,3 +1,7 @@
+-- Materialised as a table, not a view like the other intermediate models (CONVENTIONS): several models and
+-- tests read it, and as a view each of them recomputes the chain below it (benchmarks/README.md, "What
+-- dominates").
+{{ config(materialized='table') }}
 -- The three scores of seed 000 per comparison region and year, each a percentile (percent_rank, 0 = lowest,
 -- 1 = highest) among the comparison regions of the same country and year (var('strategy_percentile_scope') =
 -- 'universe' ranks within the comparison universe instead, e.g. one common EU universe):

@@ -1,3 +1,7 @@
+-- Materialised as a table, not a view like the other intermediate models (CONVENTIONS): several models and
+-- tests read it, and as a view each of them recomputes the chain below it (benchmarks/README.md, "What
+-- dominates").
+{{ config(materialized='table') }}
 -- One value per territory, catalog indicator and year: the latest release of the active sources,
 -- in the catalog unit, with derived indicators filled in where a source publishes only their parts.
 --   * scale: a source mapping's factor from the published unit to the catalog unit

@@ -1,7 +1,6 @@
 -- Materialised as a table, not a view like the other intermediate models (CONVENTIONS): several models and
--- tests read it, and as a view each of them recomputes the chain below it (measured at 500 regions x 30 years
--- x 50 indicators: dbt build 116 s and 5.5 GB as views, 34 s and 2.8 GB with the shared steps as tables;
--- benchmarks/README.md).
+-- tests read it, and as a view each of them recomputes the chain below it (benchmarks/README.md, "What
+-- dominates").
 {{ config(materialized='table') }}
 -- Every observation with its place in the release history of the same published cell:
 -- release_rank 1 is the latest release (it supersedes the others, which are kept); releases counts them.
