@@ -16,7 +16,7 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -28,11 +28,28 @@ _RETRY_STATUS = {429, 500, 502, 503, 504}
 _UNSAFE = re.compile(r"[^\w.\- ()]+", re.U)
 
 
+_SECRET_PARAM = re.compile(r"(token|key|pass|secret|sig|auth|credential)", re.I)
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may appear in errors and logs: no user:password, secret-looking query values masked
+    (token, api_key, password, signature, …); the host, path and other parameters kept so the URL is named."""
+    parts = urlparse(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*")
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
 class _RetryableHTTPError(Exception):
     """A response worth trying again (5xx, 429)."""
 
     def __init__(self, url: str, status: int) -> None:
-        super().__init__(f"{url}: HTTP {status}")
+        super().__init__(f"{redact_url(url)}: HTTP {status}")
         self.status = status
 
 
@@ -83,7 +100,7 @@ def _download_once(client: httpx.Client, url: str, target: Path, known: dict) ->
         if response.status_code == 304:
             return None, {}
         if response.status_code >= 400:
-            raise SourceError(f"{url}: HTTP {response.status_code} (not retried)")
+            raise SourceError(f"{redact_url(url)}: HTTP {response.status_code} (not retried)")
         facts = {"etag": response.headers.get("etag"), "last_modified": response.headers.get("last-modified")}
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         digest = hashlib.sha256()
@@ -151,9 +168,9 @@ def _pull_one(
         tmp, facts = retrying(_download_once, client, url, target, known)
     except RetryError as exc:
         last = exc.last_attempt.exception()
-        raise SourceError(f"{url}: failed after {retries + 1} attempts: {last or exc}") from None
+        raise SourceError(f"{redact_url(url)}: failed after {retries + 1} attempts: {last or exc}") from None
     except httpx.HTTPError as exc:
-        raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from None
+        raise SourceError(f"{redact_url(url)}: {type(exc).__name__}: {exc}") from None
     now = datetime.now(UTC).isoformat(timespec="seconds")
     if tmp is None:  # 304 Not Modified
         state[url] = {**known, "checked_at": now}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.sources.base import SourceError
-from dagster_project.sources.rosstat_pull import file_name_for, pull_rosstat_urls
+from dagster_project.sources.rosstat_pull import file_name_for, pull_rosstat_urls, redact_url
 
 
 class ScriptedHandler(BaseHTTPRequestHandler):
@@ -125,3 +125,25 @@ def test_file_names_are_safe():
     )
     assert file_name_for("https://example.org/a/../../etc/passwd/") != ""
     assert "/" not in file_name_for("https://example.org/%2e%2e%2fsecret")
+
+
+def test_credentials_in_a_url_never_reach_the_error(server, tmp_path):
+    """A yearbook URL with user:password and an access token: the error names the host, path and the harmless
+    parameters, never the secrets (errors end up in run logs and the Dagster UI)."""
+    _, base = server
+    ScriptedHandler.scripts["/private/Razdel_2.xlsx"] = [(404, 0, b"no")]
+    url = base.replace("http://", "http://analyst:pa55word@") + "/private/Razdel_2.xlsx?edition=2023&token=s3cr3t"
+    with pytest.raises(SourceError) as err:
+        pull([url], tmp_path, timeout=5, retries=0)
+    message = str(err.value)
+    assert "pa55word" not in message and "s3cr3t" not in message and "analyst" not in message
+    assert "/private/Razdel_2.xlsx" in message and "edition=2023" in message and "HTTP 404" in message
+
+
+def test_redact_url_masks_secret_looking_parameters_only() -> None:
+    assert redact_url("https://u:p@host.example/a/b.xlsx?api_key=1&x=2&Signature=abc&password=q") == (
+        "https://***@host.example/a/b.xlsx?api_key=***&x=2&Signature=***&password=***"
+    )
+    assert redact_url("https://rosstat.gov.ru/storage/mediabank/Razdel_8.xlsx") == (
+        "https://rosstat.gov.ru/storage/mediabank/Razdel_8.xlsx"
+    )
