@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.processes import pid_alive
 from dagster_project.sources.base import OBSERVATION_COLUMNS, REJECT_COLUMNS, ImportBatch
 
 # The natural key of an observation: the same key and release re-imported replaces the row.
@@ -118,23 +119,13 @@ def new_build_id(now: datetime | None = None) -> str:
 _TMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_copies(published_db: Path) -> list[Path]:
     """Delete half-written copies left by a publish that was killed (their process is gone):
     a crash must not leave a warehouse-sized file behind at every attempt."""
     removed = []
     for path in published_db.parent.glob(f".{published_db.name}.*.tmp"):
         match = _TMP_PATTERN.match(path.name)
-        if match and match["name"] == published_db.name and not _pid_alive(int(match["pid"])):
+        if match and match["name"] == published_db.name and not pid_alive(int(match["pid"])):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

@@ -51,6 +51,7 @@ from dagster_project.briefings.view import (
     stable_view,
 )
 from dagster_project.briefings.view import _year_rows as year_rows
+from dagster_project.processes import pid_alive
 
 __all__ = [
     "BriefingFiles",
@@ -175,16 +176,6 @@ _TYPST_LOCK = threading.Lock()  # one compile at a time per process: the root ho
 _process_root: tuple[int, Path] | None = None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def _sweep_roots(parent: Path) -> None:
     """Remove the roots left by processes of this user that are gone (pool workers exit without cleanup)."""
     for folder in parent.glob(f"{_ROOT_PREFIX}*-*"):
@@ -193,7 +184,7 @@ def _sweep_roots(parent: Path) -> None:
             mine = folder.stat().st_uid == os.getuid()
         except OSError:
             continue
-        if mine and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if mine and pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
