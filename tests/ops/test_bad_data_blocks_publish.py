@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance, Definitions, define_asset_job, materialize
 from dagster._core.utils import make_new_run_id
+from fixtures.refresh_runs import error_chain
 
 from dagster_project.assets.dbt import dbt_resource
 from dagster_project.assets.ingest import SOURCE_ASSETS
@@ -53,15 +54,6 @@ def run(home: Path, selection) -> dict:
         result = materialize(ASSETS, selection=selection, resources=resources(home), raise_on_error=False,
                              instance=instance)
         return outcome(result, instance)
-
-
-def error_chain(error) -> str:
-    """The step error with its causes (Dagster wraps the asset's exception)."""
-    messages = []
-    while error is not None:
-        messages.append(error.message)
-        error = error.cause
-    return "\n".join(messages)
 
 
 def outcome(result, instance: DagsterInstance) -> dict:

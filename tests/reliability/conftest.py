@@ -15,6 +15,7 @@ import duckdb
 import openpyxl
 import pytest
 from dagster import AssetSelection, DagsterInstance, materialize
+from fixtures.refresh_runs import error_chain
 
 from dagster_project.assets.dbt import dbt_resource
 from dagster_project.assets.ingest import SOURCE_ASSETS
@@ -73,14 +74,6 @@ def query_work(home: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
-
-
-def error_chain(error) -> str:
-    messages = []
-    while error is not None:
-        messages.append(error.message)
-        error = error.cause
-    return "\n".join(messages)
 
 
 @contextmanager
