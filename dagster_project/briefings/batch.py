@@ -236,7 +236,7 @@ def render_regions(
     results: dict[str, dict[str, dict[str, str]]] = {}
     fingerprints: dict[str, str] = {}
     context_hashes: dict[str, str] = {}
-    tasks = []
+    tasks: dict[str, RenderTask] = {}  # by region code, in the order of the contexts
     for context in contexts:
         code = str(_mapping(context.get("region")).get("code"))
         context_hashes[code] = context_fingerprint(context, templates)
@@ -249,15 +249,14 @@ def render_regions(
                 summary.reused.append(code)
                 continue
             previous = {}  # a file is gone: render again
-        tasks.append(RenderTask(context, str(folder), templates, Path(templates_dir), tuple(langs),
-                                previous.get("hash"), files))
+        tasks[code] = RenderTask(context, str(folder), templates, Path(templates_dir), tuple(langs),
+                                 previous.get("hash"), files)
     done = {}
-    for result in _run(tasks, workers):
+    for result in _run(list(tasks.values()), workers):
         done[result.code] = result
         write_state(state_dir, result.code, {"hash": result.fingerprint, "context": context_hashes[result.code],
                                               "files": result.files})
-    for task in tasks:  # in the order of the contexts, whichever worker finished first
-        code = str(_mapping(task.context.get("region")).get("code"))
+    for code in tasks:  # in the order of the contexts, whichever worker finished first
         result = done[code]
         results[code], fingerprints[code] = result.files, result.fingerprint
         (summary.rendered if result.rendered else summary.reused).append(code)
