@@ -32,8 +32,11 @@ fitted as (
         corr(y, x) as r_raw,
         regr_slope(y, x) as slope_raw,
         regr_intercept(y, x) as intercept_raw,
-        var_pop(x) as var_x,
-        var_pop(y) as var_y
+        -- variance relative to the series' scale: a constant series (an EU region that is its own country,
+        -- relative to the country = 100 in every year) has a variance of 1e-28 from rounding, not 0, and a
+        -- correlation of that noise would change from build to build; below 1e-20 of the squared scale is none
+        case when var_pop(x) > 1e-20 * greatest(1.0, max(abs(x))) ^ 2 then var_pop(x) else 0.0 end as var_x,
+        case when var_pop(y) > 1e-20 * greatest(1.0, max(abs(y))) ^ 2 then var_pop(y) else 0.0 end as var_y
     from points
     group by pair_code, scope, group_code, method, year
 
