@@ -11,7 +11,7 @@ still found in archives and inboxes:
 Every reader returns a :class:`ParsedTable`: the cells exactly as published (value text, flag
 letters, the time label), where each came from (``cell_ref``), and the dimension codes of each
 series. Decoding values and flags, resolving regions and indicators happens once, downstream, in
-:mod:`dagster_project.sources.eurostat_mapping`, so the four formats cannot drift apart.
+:mod:`dagster_project.sources.eurostat.mapping`, so the four formats cannot drift apart.
 Parsing is vectorised with pandas because a whole dataset is hundreds of thousands of cells.
 """
 
@@ -21,7 +21,6 @@ import csv
 import gzip
 import io
 import json
-import os
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from dagster_project.settings import max_unpacked_bytes
 from dagster_project.sources.base import SourceError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -51,17 +51,13 @@ class ParsedTable:
     notes: list[str] = field(default_factory=list)
 
 
-def max_unpacked_bytes() -> int:
-    """The most a gzip body or file may unpack to (``REGIOCODE_MAX_UNPACKED_MB``, default 1024 MB)."""
-    return int(float(os.environ.get("REGIOCODE_MAX_UNPACKED_MB", "1024")) * 1024 * 1024)
-
-
 def decompress_if_gzip(data: bytes, what: str, limit: int | None = None) -> bytes:
     """Undo gzip when the bytes start with its magic number.
 
     Eurostat sends ``compressed=true`` bodies as gzip *without* a Content-Encoding header, and
     downloaded files may or may not be compressed, so the content decides, not the name.
-    Unpacking stops at ``limit`` bytes (default :func:`max_unpacked_bytes`): a few kilobytes of
+    Unpacking stops at ``limit`` bytes (default ``REGIOCODE_MAX_UNPACKED_MB``, see
+    :func:`dagster_project.settings.max_unpacked_bytes`): a few kilobytes of
     gzip can expand to gigabytes (a compression bomb), which must be a clear error naming the
     input, not an exhausted machine.
     """
