@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from dagster_project import settings
 from dagster_project.settings import DEMO_LABEL, OFFICIAL_LABEL, Paths
-from dagster_project.sources import demo, eurostat, rosstat
+from dagster_project.sources import csv, demo, eurostat, rosstat
 from dagster_project.sources.base import ImportBatch, SourceRun
 
 
@@ -148,6 +148,20 @@ SOURCES: tuple[Source, ...] = (
                           "empty = no pull"),
         ),
         mapping_seed=MappingSeed(eurostat.MAPPING_SEED, table_column="dataset", per_dataset=True),
+    ),
+    Source(
+        name="csv",
+        description="Analysts' own series and survey results: long-format CSV or Parquet files (region_code, "
+        "indicator_code, year, value[, flag, unit, release]) from a folder and the inbox folder "
+        "$REGIOCODE_HOME/inbox/csv/.",
+        import_source=csv.import_source,
+        data_label=csv.DATA_LABEL,
+        file_kinds=csv.FILE_KINDS,
+        settings=(
+            SourceSetting("path", PATH_HELP.format(what="long-format CSV or Parquet files"), is_path=True),
+            SourceSetting("release", "the release of rows that name none and have no <file>.meta.json sidecar "
+                          "(e.g. 2024-05)"),
+        ),
     ),
 )
 
