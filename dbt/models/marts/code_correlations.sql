@@ -1,7 +1,7 @@
 -- The empirical check of seed 004 (Fig. 2): for each pair of the correlation_pairs seed, scope, group and
 -- method (levels, year-on-year changes, cross-section per year), the Pearson correlation r, the OLS line
 -- y = intercept + slope x, R^2 = r^2, n, and the two-sided p-value of H0: rho = 0 (t = r sqrt((n-2)/(1-r^2))
--- with n - 2 df; DuckDB has no t CDF, see macros/analysis_statistics.sql). Statistics are rounded to 12
+-- with n - 2 df; DuckDB has no t CDF, see macro analysis_correlation_p_value). Statistics are rounded to 12
 -- significant digits so that a rebuild gives the same numbers whatever the aggregation order.
 with points as (
 
