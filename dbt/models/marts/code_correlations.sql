@@ -1,4 +1,4 @@
--- The empirical check of seed 004 (Fig. 2): for each pair of the correlation_pairs seed, scope, group and
+-- The empirical check of the code-based model (its Fig. 2; doc paper_code_model in models/_papers.md): for each pair of the correlation_pairs seed, scope, group and
 -- method (levels, year-on-year changes, cross-section per year), the Pearson correlation r, the OLS line
 -- y = intercept + slope x, R^2 = r^2, n, and the two-sided p-value of H0: rho = 0 (t = r sqrt((n-2)/(1-r^2))
 -- with n - 2 df; DuckDB has no t CDF, see macro analysis_correlation_p_value). Statistics are rounded to 12

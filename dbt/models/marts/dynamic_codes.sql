@@ -1,4 +1,4 @@
--- Dynamic codes: the rate of change of each defining code (seed 004, formula 1).
+-- Dynamic codes: the rate of change of each defining code (formula 1 of the code-based model; doc paper_code_model in models/_papers.md).
 --   innovation = P'(t), information = I'(t), value-and-competence = S'(t), ID = their sum.
 -- Year-on-year difference; across a gap of k years (code missing in between) divided by k.
 with codes as (

@@ -1,7 +1,7 @@
 -- The points behind marts.code_correlations: for each pair of the correlation_pairs seed (x = education
 -- unless the seed names another indicator), each scope and group, and each method, one (x, y) point.
 --   scopes   region             a comparison region's own series over the window
---            district_aggregate a federal district's (NUTS-1's) own published series, as in seed 004's Fig. 2
+--            district_aggregate a federal district's (NUTS-1's) own published series, as in Fig. 2 of the code-based model
 --            district_pooled    all region-years of the district's comparison regions
 --            country_pooled     all region-years of the country's comparison regions
 --   methods  levels             the values

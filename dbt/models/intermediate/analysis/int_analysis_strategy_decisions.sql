@@ -1,5 +1,6 @@
--- The decision of seed 000 from the three scores: comprehensive diversification needs a large local market,
--- a favourable economic-geographic location and high local significance together, so
+-- The strategy decision from the three scores (the rule of Akulov and Chelombitko; doc paper_strategy in
+-- models/_papers.md): comprehensive diversification needs a large local market, a favourable economic-geographic
+-- location and high local significance together, so
 --   comprehensive_diversification  all three scores at or above their thresholds (vars strategy_*_threshold);
 --   smart_specialisation           any available score below its threshold (diversification is then ruled out
 --                                  whatever the missing scores would say);

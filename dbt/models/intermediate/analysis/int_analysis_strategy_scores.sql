@@ -1,10 +1,10 @@
--- Materialised as a table, not a view like the other intermediate models (CONVENTIONS): several models and
--- tests read it, and as a view each of them recomputes the chain below it (benchmarks/README.md, "What
--- dominates").
+-- A table, not a view like most intermediate models: marts.strategy reads the decisions, a view over these scores,
+-- in four places, and as a view the percentile windows over every region-year may be computed again for each.
 {{ config(materialized='table') }}
--- The three scores of seed 000 per comparison region and year, each a percentile (percent_rank, 0 = lowest,
--- 1 = highest) among the comparison regions of the same country and year (var('strategy_percentile_scope') =
--- 'universe' ranks within the comparison universe instead, e.g. one common EU universe):
+-- The three scores of the strategy rule (Akulov and Chelombitko; doc paper_strategy in models/_papers.md) per
+-- comparison region and year, each a percentile (percent_rank, 0 = lowest, 1 = highest) among the comparison
+-- regions of the same country and year (var('strategy_percentile_scope') = 'universe' ranks within the comparison
+-- universe instead, e.g. one common EU universe):
 --   market capacity    population x money income per capita as published: the size of the local market. Where
 --                      income is missing, consumer spending per capita x the country's income / spending ratio of
 --                      the year, so that a gap does not demote the region (market_basis says which). Within a

@@ -1,6 +1,6 @@
--- Materialised as a table, not a view like the other intermediate models (CONVENTIONS): several models and
--- tests read it, and as a view each of them recomputes the chain below it (benchmarks/README.md, "What
--- dominates").
+-- A table, not a view like most intermediate models: eight models read it (defining_codes, dynamic_codes,
+-- code_contributions, strategy, rank_intervals, the weak codes, the peer profiles, the rank normalisations), and as
+-- a view each of them would recompute every code and its coverage from the normalised values again.
 {{ config(materialized='table') }}
 -- Defining codes, one row per territory, year and family: the weighted mean of the family's
 -- normalised indicators, computed only when at least var('coverage_threshold') (2/3) of the

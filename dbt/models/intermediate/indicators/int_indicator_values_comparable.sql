@@ -1,6 +1,6 @@
--- Materialised as a table, not a view like the other intermediate models (CONVENTIONS): several models and
--- tests read it, and as a view each of them recomputes the chain below it (benchmarks/README.md, "What
--- dominates").
+-- A table, not a view like most intermediate models: the normalisation, the correlation points, the strategy
+-- scores, marts.strategy and a data test read it, and as a view each of them would join every value to the
+-- catalog, the register, the country values and the denominators again.
 {{ config(materialized='table') }}
 -- Comparable over time: each value expressed by its catalog comparability rule.
 --   relative_to_country  value / country value of the same year x 100 (country = 100)

@@ -1,6 +1,6 @@
--- Materialised as a table, not a view like the other intermediate models (CONVENTIONS): several models and
--- tests read it, and as a view each of them recomputes the chain below it (benchmarks/README.md, "What
--- dominates").
+-- A table, not a view like most intermediate models: the defining codes, marts.code_contributions, the peer
+-- profiles and the rank normalisations read it, and as a view each of them would recompute the winsorisation
+-- quantiles and min-max bounds over the whole universe again.
 {{ config(materialized='table') }}
 -- Normalised indicator values, as the EU Regional Innovation Scoreboard does it:
 -- optional log/sqrt transform, winsorised at the universe's quantiles, then min-max to [0, 1]

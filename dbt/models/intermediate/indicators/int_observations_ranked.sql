@@ -1,6 +1,5 @@
--- Materialised as a table, not a view like the other intermediate models (CONVENTIONS): several models and
--- tests read it, and as a view each of them recomputes the chain below it (benchmarks/README.md, "What
--- dominates").
+-- A table, not a view like most intermediate models: int_indicator_values, marts.observations and
+-- marts.revisions all read it, and as a view each of them would rank the release history of every raw row again.
 {{ config(materialized='table') }}
 -- Every observation with its place in the release history of the same published cell:
 -- release_rank 1 is the latest release (it supersedes the others, which are kept); releases counts them.
