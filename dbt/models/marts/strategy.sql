@@ -30,7 +30,7 @@ catalog as (
 
     select indicator_code, name_en, name_ru, family, direction
     from {{ ref('indicators') }}
-    where family in ('production', 'institutional', 'social') and weight > 0
+    where family in ({{ sql_list(code_families()) }}) and weight > 0
 
 ),
 

@@ -41,8 +41,7 @@ comparison_regions as (
 
     select region_code, country, parent_code
     from register
-    where universe is not null
-      and level in ({% for l in var('universe_levels') %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    where {{ is_comparison_region() }}
 
 ),
 

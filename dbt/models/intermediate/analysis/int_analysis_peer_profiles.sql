@@ -27,20 +27,14 @@ family_sizes as (
 
     select family, count(*) as family_indicators
     from {{ ref('indicators') }}
-    where family in ('production', 'institutional', 'social') and weight > 0
+    where family in ({{ sql_list(code_families()) }}) and weight > 0
     group by family
 
 ),
 
 reference_years as (
 
-    select
-        universe,
-        {% if var('peers_reference_year') is not none -%}
-        {{ var('peers_reference_year') }}
-        {%- else -%}
-        max(year)
-        {%- endif %} as reference_year
+    select universe, {{ configured_or_latest_year('peers_reference_year') }} as reference_year
     from codes
     group by universe
 

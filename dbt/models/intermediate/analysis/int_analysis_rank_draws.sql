@@ -40,10 +40,10 @@ items as (
 
     select 'indicator' as item_type, indicator_code as item_code, weight as catalog_weight
     from {{ ref('indicators') }}
-    where family in ('production', 'institutional', 'social') and weight > 0
+    where family in ({{ sql_list(code_families()) }}) and weight > 0
     union all
     select 'family', family, 1.0
-    from (values ('production'), ('institutional'), ('social')) as f (family)
+    from (values {% for f in code_families() %}('{{ f }}'){% if not loop.last %}, {% endif %}{% endfor %}) as f (family)
 
 ),
 

@@ -42,8 +42,7 @@ comparison_regions as (
 
     select *
     from register
-    where universe is not null
-      and level in ({% for l in var('universe_levels') %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    where {{ is_comparison_region() }}
 
 ),
 
@@ -59,12 +58,12 @@ inputs as (
     select
         region_code,
         year,
-        max(case when indicator_code = 'population' then value end) as population_thousand,
-        max(case when indicator_code = 'money_income_per_capita' then value end) as income_per_capita,
-        max(case when indicator_code = 'consumer_spending_per_capita' then value end) as spending_per_capita,
-        max(case when indicator_code = 'area_km2' then value end) as area_thousand_km2,
-        max(case when indicator_code = 'urban_population_share' then value end) as urban_population_share,
-        max(case when indicator_code = 'grp_total' then value end) as grp_total
+        -- the published values the scores are built from, one column each (catalog indicator -> column)
+        {{ pivot_max('indicator_code', 'value',
+            ['population', 'money_income_per_capita', 'consumer_spending_per_capita', 'area_km2',
+             'urban_population_share', 'grp_total'],
+            ['population_thousand', 'income_per_capita', 'spending_per_capita', 'area_thousand_km2',
+             'urban_population_share', 'grp_total']) }}
         {%- for t in transport %},
         max(case when indicator_code = '{{ t }}' then comparable_value end) as transport_{{ loop.index }}
         {%- endfor %}
@@ -190,6 +189,33 @@ scores as (
 
 )
 
+{#- Why a score is null: the first missing input of the region, else too few regions of the group with the input.
+    One entry per score: the columns shown before its reasons, its input checks (condition, English, Russian),
+    the count of regions with the input, and what the input is called in each language. -#}
+{%- set missing_reasons = [
+    {'name': 'market', 'columns': ['market_basis', 'market_capacity', 'market_score'],
+     'checks': [
+        ('population_thousand is null', 'no population for ', 'нет численности населения за '),
+        ('income_per_capita is null and spending_per_capita is null',
+         'no money income or consumer spending per capita for ', 'нет среднедушевых доходов или потребительских расходов за '),
+     ],
+     'regions': 'market_capacity_regions', 'measure_en': 'a market size', 'measure_ru': 'размер рынка'},
+    {'name': 'location', 'columns': ['density_per_km2', 'urban_population_share', 'transport_indicators_used', 'location_score'],
+     'checks': [
+        ('population_thousand is null', 'no population for ', 'нет численности населения за '),
+        ('area_thousand_km2 is null', 'no territory area for ', 'нет площади территории за '),
+        ('urban_population_share is null', 'no urban population share for ', 'нет доли городского населения за '),
+     ],
+     'regions': 'least(density_per_km2_regions, urban_population_share_regions)',
+     'measure_en': 'density and urbanisation', 'measure_ru': 'плотность и урбанизация'},
+    {'name': 'significance', 'columns': ['grp_total', 'grp_national_share', 'grp_district_share', 'significance_score'],
+     'checks': [
+        ('grp_total is null', 'no GRP for ', 'нет ВРП за '),
+        ('grp_national_share is null or grp_district_share is null', 'no country or district GRP for ', 'нет ВРП страны или округа за '),
+     ],
+     'regions': 'grp_national_share_regions', 'measure_en': 'GRP', 'measure_ru': 'ВРП'},
+] %}
+
 select
     region_code,
     country,
@@ -198,63 +224,25 @@ select
     district_code,
     year,
     capital_region,
-    population_thousand,
-    market_basis,
-    market_capacity,
-    market_score,
+    population_thousand
+    {%- for score in missing_reasons %}
+    {%- for column in score.columns %},
+    {{ column }}
+    {%- endfor %}
+    {%- for language in ['en', 'ru'] %},
     case
-        when population_thousand is null then 'no population for ' || year
-        when income_per_capita is null and spending_per_capita is null
-            then 'no money income or consumer spending per capita for ' || year
-        when market_score is null
-            then 'only ' || market_capacity_regions || ' comparison regions in ' || percentile_group
-                || ' have a market size for ' || year || ' ({{ min_regions }} needed)'
-    end as market_missing_reason,
-    case
-        when population_thousand is null then 'нет численности населения за ' || year
-        when income_per_capita is null and spending_per_capita is null
-            then 'нет среднедушевых доходов или потребительских расходов за ' || year
-        when market_score is null
-            then 'размер рынка за ' || year || ' есть лишь у ' || market_capacity_regions || ' регионов сравнения в '
+        {%- for condition, en, ru in score.checks %}
+        when {{ condition }} then '{{ en if language == 'en' else ru }}' || year
+        {%- endfor %}
+        when {{ score.name }}_score is null then
+        {%- if language == 'en' %}
+            'only ' || {{ score.regions }} || ' comparison regions in ' || percentile_group
+                || ' have {{ score.measure_en }} for ' || year || ' ({{ min_regions }} needed)'
+        {%- else %}
+            '{{ score.measure_ru }} за ' || year || ' есть лишь у ' || {{ score.regions }} || ' регионов сравнения в '
                 || percentile_group || ' (нужно {{ min_regions }})'
-    end as market_missing_reason_ru,
-    density_per_km2,
-    urban_population_share,
-    transport_indicators_used,
-    location_score,
-    case
-        when population_thousand is null then 'no population for ' || year
-        when area_thousand_km2 is null then 'no territory area for ' || year
-        when urban_population_share is null then 'no urban population share for ' || year
-        when location_score is null
-            then 'only ' || least(density_per_km2_regions, urban_population_share_regions) || ' comparison regions in '
-                || percentile_group || ' have density and urbanisation for ' || year || ' ({{ min_regions }} needed)'
-    end as location_missing_reason,
-    case
-        when population_thousand is null then 'нет численности населения за ' || year
-        when area_thousand_km2 is null then 'нет площади территории за ' || year
-        when urban_population_share is null then 'нет доли городского населения за ' || year
-        when location_score is null
-            then 'плотность и урбанизация за ' || year || ' есть лишь у '
-                || least(density_per_km2_regions, urban_population_share_regions) || ' регионов сравнения в '
-                || percentile_group || ' (нужно {{ min_regions }})'
-    end as location_missing_reason_ru,
-    grp_total,
-    grp_national_share,
-    grp_district_share,
-    significance_score,
-    case
-        when grp_total is null then 'no GRP for ' || year
-        when grp_national_share is null or grp_district_share is null then 'no country or district GRP for ' || year
-        when significance_score is null
-            then 'only ' || grp_national_share_regions || ' comparison regions in ' || percentile_group
-                || ' have GRP for ' || year || ' ({{ min_regions }} needed)'
-    end as significance_missing_reason,
-    case
-        when grp_total is null then 'нет ВРП за ' || year
-        when grp_national_share is null or grp_district_share is null then 'нет ВРП страны или округа за ' || year
-        when significance_score is null
-            then 'ВРП за ' || year || ' есть лишь у ' || grp_national_share_regions || ' регионов сравнения в '
-                || percentile_group || ' (нужно {{ min_regions }})'
-    end as significance_missing_reason_ru
+        {%- endif %}
+    end as {{ score.name }}_missing_reason{{ '_ru' if language == 'ru' else '' }}
+    {%- endfor %}
+    {%- endfor %}
 from scores

@@ -23,12 +23,7 @@ complete_years as (
 
 reference_years as (
 
-    select region_code, universe,
-        {% if var('instruments_year') is not none -%}
-        {{ var('instruments_year') }}
-        {%- else -%}
-        max(year)
-        {%- endif %} as reference_year
+    select region_code, universe, {{ configured_or_latest_year('instruments_year') }} as reference_year
     from complete_years
     group by region_code, universe
 
@@ -56,8 +51,7 @@ register as (
 
 dynamic_long as (
 
-    {%- for code_name, family in [('innovation_code', 'production'), ('information_code', 'institutional'),
-                                  ('value_competence_code', 'social')] %}
+    {%- for family, code_name in code_families().items() %}
     select d.region_code, g.universe, d.year, '{{ code_name }}' as code_name, '{{ family }}' as family,
         d.{{ code_name }} as rate
     from {{ ref('dynamic_codes') }} as d

@@ -8,6 +8,15 @@
 -- The family's weight is summed per comparison universe: the catalog weight of each indicator unless
 -- seed universe_indicator_weights overrides it in that universe (EU: 0 for the indicators Eurostat
 -- publishes no NUTS 2 series of). Every region of one universe is measured on the same basket.
+{#- Why a code is null, one sentence template worded per language (column, decimal mark, no weight in the universe,
+    the four pieces of 'insufficient coverage: 2 of 3 indicators, 0.5 of the family weight (needs 0.667)'). -#}
+{%- set null_reasons = [
+    ('null_reason', '.', 'no indicator of the family has weight in universe ',
+     ['insufficient coverage: ', ' of ', ' indicators, ', ' of the family weight (needs ']),
+    ('null_reason_ru', ',', 'ни один показатель семейства не имеет веса в совокупности ',
+     ['недостаточное покрытие: ', ' из ', ' показателей, ', ' веса семейства (требуется ']),
+] %}
+
 with normalised as (
 
     select * from {{ ref('int_indicator_values_normalised') }}
@@ -39,7 +48,7 @@ universe_catalog as (
     cross join universes as u
     left join {{ ref('universe_indicator_weights') }} as uw
         on uw.universe = u.universe and uw.indicator_code = c.indicator_code
-    where c.family in ('production', 'institutional', 'social')
+    where c.family in ({{ sql_list(code_families()) }})
 
 ),
 
@@ -109,24 +118,18 @@ codes as (
         family_indicators,
         case
             when coverage >= {{ var('coverage_threshold') }} - 1e-9 then weighted_sum / present_weight
-        end as code,
+        end as code
+        {%- for column, decimal_mark, no_weight, words in null_reasons %},
         case
-            when family_weight = 0 then
-                'no indicator of the family has weight in universe ' || universe
+            when family_weight = 0 then '{{ no_weight }}' || universe
             when coverage < {{ var('coverage_threshold') }} - 1e-9 then
-                'insufficient coverage: ' || present_indicators || ' of ' || family_indicators
-                || ' indicators, ' || cast(round(coverage, 3) as varchar) || ' of the family weight (needs '
-                || cast(round({{ var('coverage_threshold') }}, 3) as varchar) || ')'
-        end as null_reason,
-        case
-            when family_weight = 0 then
-                'ни один показатель семейства не имеет веса в совокупности ' || universe
-            when coverage < {{ var('coverage_threshold') }} - 1e-9 then
-                'недостаточное покрытие: ' || present_indicators || ' из ' || family_indicators
-                || ' показателей, ' || replace(cast(round(coverage, 3) as varchar), '.', ',')
-                || ' веса семейства (требуется ' || replace(cast(round({{ var('coverage_threshold') }}, 3) as varchar), '.', ',')
+                '{{ words[0] }}' || present_indicators || '{{ words[1] }}' || family_indicators
+                || '{{ words[2] }}' || {{ with_decimal_mark('cast(round(coverage, 3) as varchar)', decimal_mark) }}
+                || '{{ words[3] }}'
+                || {{ with_decimal_mark('cast(round(' ~ var('coverage_threshold') ~ ', 3) as varchar)', decimal_mark) }}
                 || ')'
-        end as null_reason_ru
+        end as {{ column }}
+        {%- endfor %}
     from coverage
 
 )

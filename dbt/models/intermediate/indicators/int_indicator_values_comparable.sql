@@ -42,8 +42,7 @@ denominators as (
     select
         region_code,
         period,
-        max(case when indicator_code = 'population' then value end) as population_thousand,
-        max(case when indicator_code = 'employed' then value end) as employed_thousand
+        {{ pivot_max('indicator_code', 'value', ['population', 'employed'], ['population_thousand', 'employed_thousand']) }}
     from values_
     group by region_code, period
 

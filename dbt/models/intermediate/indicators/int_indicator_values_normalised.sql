@@ -12,9 +12,8 @@
 with comparable as (
 
     select * from {{ ref('int_indicator_values_comparable') }}
-    where universe is not null
-      and level in ({% for l in var('universe_levels') %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
-      and family in ('production', 'institutional', 'social')
+    where {{ is_comparison_region() }}
+      and family in ({{ sql_list(code_families()) }})
       and comparable_value is not null
 
 ),
