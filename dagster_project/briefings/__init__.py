@@ -12,17 +12,17 @@ or, for every region with skip-if-unchanged, parallel processes, indexes and man
 """
 
 from dagster_project.briefings.charts import make_charts
+from dagster_project.briefings.formatting import safe_code
+from dagster_project.briefings.index import index_entry
 from dagster_project.briefings.render import (
     BriefingFiles,
     BriefingRenderError,
-    build_view,
-    index_entry,
     render_briefing,
     render_html,
     render_index,
     render_pdf_bytes,
-    safe_code,
 )
+from dagster_project.briefings.view import build_view
 
 __all__ = [
     "BriefingFiles",

@@ -1,22 +1,28 @@
-"""Locale-aware formatting of numbers and dates for the briefings (Russian and English).
+"""Locale-aware formatting of numbers and dates for the briefings (Russian and English), and the
+reading of single values from a briefing context.
 
 Hand-written rather than Babel: the briefings need a handful of fixed patterns, and the same
 strings must appear in the HTML and in the PDF, so they are made once here and handed to both
 templates as data. Every function accepts ``None`` (and other non-values) and returns a dash,
-because a briefing must render whatever gaps the warehouse has.
+because a briefing must render whatever gaps the warehouse has; for the same reason the readers of
+a context value (:func:`as_float`, :func:`as_mapping`, :func:`records`, :func:`is_demo`) turn
+whatever the warehouse wrote into a usable value or an empty one, never an error.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 SUPPORTED_LANGS: tuple[str, ...] = ("ru", "en")
 
 NBSP = "\u00a0"  # Russian digit-group separator: a number never breaks across lines
 MINUS = "\u2212"  # typographic minus, the same width as the plus sign
 DASH = "\u2014"  # shown for a missing value in both languages
+CODE_DIGITS = 3  # decimals of a code (P, I, S, their changes, ID, NID) wherever a briefing prints one
 
 _MONTHS = {
     "ru": (
@@ -73,6 +79,30 @@ def as_float(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def as_mapping(value: object) -> Mapping[str, Any]:
+    """A context field that should be a record: itself, or an empty record when it is anything else."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def records(value: object) -> list[Mapping[str, Any]]:
+    """A context field that should be a list of records: its records, skipping anything that is not one."""
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list | tuple) else []
+
+
+def text_or_dash(value: object) -> str:
+    """Free text from the context (source names, reasons): as given, or a dash when missing."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DASH
+    return str(value)
+
+
+def is_demo(value: object) -> bool:
+    """The context's ``demo`` flag, whether the warehouse wrote it as a boolean or as text."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    return bool(value)
+
+
 def format_number(value: object, lang: str, digits: int = 1, signed: bool = False) -> str:
     """Format a number as ``1 234,5`` (ru, no-break space, decimal comma) or ``1,234.5`` (en).
 
@@ -97,6 +127,11 @@ def format_number(value: object, lang: str, digits: int = 1, signed: bool = Fals
 def format_int(value: object, lang: str) -> str:
     """Format a count with digit grouping (``4 321`` / ``4,321``)."""
     return format_number(value, lang, digits=0)
+
+
+def format_code(value: object, lang: str, signed: bool = False) -> str:
+    """A code (P, I, S, a dynamic code, ID, NID) to :data:`CODE_DIGITS` decimals; ``signed`` for changes."""
+    return format_number(value, lang, digits=CODE_DIGITS, signed=signed)
 
 
 def format_year(value: object) -> str:
@@ -218,3 +253,9 @@ def typograph(text: str, lang: str) -> str:
     text = _RU_NUMBER_UNIT.sub(f"\\1{NBSP}", text)
     text = _DIGIT_GROUP.sub(NBSP, text)  # «10 000» from a catalog name stays on one line
     return _RU_SHORT_WORD.sub(f"\\1{NBSP}", text)
+
+
+def safe_code(code: object) -> str:
+    """A file-name-safe form of a region code (``RU-SVE`` stays, ``../x y`` becomes ``x_y``)."""
+    text = re.sub(r"[^A-Za-z0-9_-]+", "_", str(code or "")).strip("_-")
+    return text or "region"

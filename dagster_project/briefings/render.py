@@ -1,8 +1,10 @@
-"""Render one region's briefing to HTML (Jinja2) and PDF (Typst) from one view and one chart set.
+"""Render one region's briefing to HTML (Jinja2) and PDF (Typst) from one view and one chart set,
+and the index page of all briefings.
 
-The context from the warehouse is first turned into a *view* (:mod:`view`): every number and date
-formatted for the language, every label taken from the message catalog. Both templates receive that
-same view, so the HTML and the PDF cannot disagree, and neither template formats data.
+The context from the warehouse is first turned into a *view* (:mod:`view`; the index's in
+:mod:`index`): every number and date formatted for the language, every label taken from the message
+catalog. Both templates receive that same view, so the HTML and the PDF cannot disagree, and neither
+template formats data. This module only turns views into files.
 
 Safety: Jinja2 autoescapes everything it prints and inlines only charts checked to be inert SVG.
 Typst never sees data as markup: the view is handed over as a JSON file parsed with ``json()``, the
@@ -28,44 +30,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 import typst
 from markupsafe import Markup, escape
 
 from dagster_project.briefings.charts import make_charts
-from dagster_project.briefings.formatting import DASH, check_lang, format_year, parse_datetime
-from dagster_project.briefings.view import (
-    CODE_DIGITS,
-    TEMPLATES_DIR,
-    _code,
-    _localised,
-    _mapping,
-    build_view,
-    is_demo,
-    latest_row,
-    load_messages,
-    rank_text,
-    safe_code,
-    stable_view,
-)
-from dagster_project.briefings.view import _year_rows as year_rows
+from dagster_project.briefings.formatting import check_lang, parse_datetime, safe_code
+from dagster_project.briefings.index import index_entry, index_view
+from dagster_project.briefings.view import TEMPLATES_DIR, build_view, stable_view
 from dagster_project.processes import pid_alive
 
+# index_entry and safe_code are imported from here by the batch renderer and the hostile-input tests.
 __all__ = [
     "BriefingFiles",
     "BriefingRenderError",
-    "CODE_DIGITS",
-    "TEMPLATES_DIR",
-    "build_view",
+    "html_from_view",
     "index_entry",
-    "load_messages",
+    "pdf_from_view",
     "render_briefing",
+    "render_fingerprint",
     "render_html",
     "render_index",
     "render_pdf_bytes",
     "safe_code",
+    "typst_inputs",
+    "write_briefing",
 ]
 
 _UNSAFE_SVG = re.compile(r"<script|<foreignobject|javascript:|\son[a-z]+\s*=|<image|href\s*=", re.IGNORECASE)
@@ -147,15 +137,18 @@ def html_from_view(view: Mapping[str, Any], charts: Mapping[str, str], templates
     return template.render(v=view, css=_css(templates_dir), svgs=svgs)
 
 
-def render_html(
-    context: Mapping[str, Any],
-    lang: str,
-    charts: Mapping[str, str] | None = None,
-    templates_dir: Path = TEMPLATES_DIR,
-) -> str:
-    """The briefing as one self-contained HTML page (inline CSS and SVG, no scripts)."""
+def _view_and_charts(
+    context: Mapping[str, Any], lang: str, charts: Mapping[str, str] | None, templates_dir: Path = TEMPLATES_DIR
+) -> tuple[dict[str, Any], Mapping[str, str]]:
+    """The view of one briefing and its charts: ``charts`` when given, else made here for ``lang``."""
     charts = make_charts(context, lang) if charts is None else charts
-    view = build_view(context, lang, charts=tuple(charts), templates_dir=templates_dir)
+    return build_view(context, lang, charts=tuple(charts), templates_dir=templates_dir), charts
+
+
+def render_html(context: Mapping[str, Any], lang: str, charts: Mapping[str, str] | None = None,
+                templates_dir: Path = TEMPLATES_DIR) -> str:
+    """The briefing as one self-contained HTML page (inline CSS and SVG, no scripts)."""
+    view, charts = _view_and_charts(context, lang, charts, templates_dir)
     return html_from_view(view, charts, templates_dir)
 
 
@@ -281,15 +274,10 @@ def pdf_from_view(
     return pdf
 
 
-def render_pdf_bytes(
-    context: Mapping[str, Any],
-    lang: str,
-    charts: Mapping[str, str] | None = None,
-    templates_dir: Path = TEMPLATES_DIR,
-) -> bytes:
+def render_pdf_bytes(context: Mapping[str, Any], lang: str, charts: Mapping[str, str] | None = None,
+                     templates_dir: Path = TEMPLATES_DIR) -> bytes:
     """The briefing as PDF bytes, compiled by Typst with the view and the charts as its only inputs."""
-    charts = make_charts(context, lang) if charts is None else charts
-    view = build_view(context, lang, charts=tuple(charts), templates_dir=templates_dir)
+    view, charts = _view_and_charts(context, lang, charts, templates_dir)
     return pdf_from_view(view, charts, context.get("generated_at"), templates_dir)
 
 
@@ -302,8 +290,7 @@ def render_briefing(
     charts are made here.
     """
     check_lang(lang)
-    charts = make_charts(context, lang) if charts is None else charts
-    view = build_view(context, lang, charts=tuple(charts))
+    view, charts = _view_and_charts(context, lang, charts)
     return write_briefing(view, charts, Path(out_dir), context.get("generated_at"))
 
 
@@ -330,58 +317,7 @@ def render_fingerprint(views: Iterable[Mapping[str, Any]], charts: Iterable[Mapp
     return digest.hexdigest()
 
 
-# ---------------------------------------------------------------- index
-
-
-def index_entry(context: Mapping[str, Any]) -> dict[str, Any]:
-    """The index row of one region, taken from its briefing context (latest codes, rank, NID, strategy)."""
-    region = _mapping(context.get("region"))
-    latest = latest_row(year_rows(context), context.get("latest_year"))
-    entry = {key: region.get(key) for key in ("code", "name_ru", "name_en", "district_name_ru", "district_name_en")}
-    entry.update(
-        {field: latest.get(field) for field in ("production_code", "institutional_code", "social_code", "nid")}
-    )
-    entry["latest_year"] = latest.get("year", context.get("latest_year"))
-    entry["demo"] = is_demo(context.get("demo"))
-    composite = next(
-        (
-            r
-            for r in context.get("ranks") or []
-            if isinstance(r, Mapping)
-            and r.get("measure") == "composite"
-            and format_year(r.get("year")) == format_year(entry["latest_year"])
-        ),
-        {},
-    )
-    entry.update({k: composite.get(k) for k in ("point_rank", "n_regions", "rank_low", "rank_high")})
-    entry["decision"] = _mapping(context.get("strategy")).get("decision")
-    return entry
-
-
-def _safe_href(value: object, default: str) -> str:
-    """A link target from an index entry: relative or http(s) only, never ``javascript:`` and the like."""
-    if not isinstance(value, str) or not value.strip():
-        return default
-    scheme = urlsplit(value.strip()).scheme
-    return value.strip() if scheme in ("", "http", "https") else default
-
-
-def _index_row(entry: Mapping[str, Any], t: Mapping[str, str], lang: str) -> dict[str, Any]:
-    stem = safe_code(entry.get("code"))
-    rank = rank_text({k: entry.get(k) for k in ("point_rank", "n_regions", "rank_low", "rank_high")}, t, lang)
-    decision = entry.get("decision")
-    return {
-        "name": _localised(entry, "name", lang, fallback=entry.get("code")),
-        "part_of": _localised(entry, "district_name", lang),
-        "year": format_year(entry.get("latest_year")),
-        "codes": [_code(entry.get(field), lang) for field in ("production_code", "institutional_code", "social_code")],
-        "nid": _code(entry.get("nid"), lang),
-        "rank": rank,
-        "strategy": t.get(f"decision_{decision}", DASH) if decision else DASH,
-        "decision": str(decision or ""),
-        "html": _safe_href(entry.get("html"), f"{stem}.html"),
-        "pdf": _safe_href(entry.get("pdf"), f"{stem}.pdf"),
-    }
+# ---------------------------------------------------------------- the index page
 
 
 def render_index(
@@ -391,15 +327,7 @@ def render_index(
 
     An entry has the keys of :func:`index_entry` (``html``/``pdf`` override the default relative links).
     """
-    t = load_messages(lang, templates_dir)
-    entries = [e for e in entries if isinstance(e, Mapping)]
-    demo = any(is_demo(e.get("demo")) for e in entries)
-    view = {
-        "lang": lang,
-        "t": t,
-        "banner": t["demo_banner"] if demo else None,
-        "rows": [_index_row(e, t, lang) for e in entries],
-    }
+    view = index_view(entries, lang, templates_dir)
     html = _jinja_env(templates_dir).get_template("index.html.j2").render(v=view, css=_css(templates_dir))
     path = Path(out_dir) / "index.html"
     _write_atomic(path, html.encode("utf-8"))

@@ -19,7 +19,8 @@ from briefing_samples import CITATION, HOSTILE_HTML, HOSTILE_TYPST, make_context
 
 from dagster_project.briefings import index_entry, make_charts, render_briefing, render_html, render_index
 from dagster_project.briefings.formatting import DASH, MINUS, NBSP
-from dagster_project.briefings.render import TEMPLATES_DIR, build_view, render_pdf_bytes, typst_inputs
+from dagster_project.briefings.render import render_pdf_bytes, typst_inputs
+from dagster_project.briefings.view import TEMPLATES_DIR, build_view
 
 BANNER_RU = "Синтетические демонстрационные данные — не официальная статистика"
 BANNER_EN = "Synthetic demo data — not official statistics"

@@ -35,9 +35,10 @@ from dagster_project.briefings.formatting import (
     format_percent,
     format_vintage,
     format_year,
+    safe_code,
     typograph,
 )
-from dagster_project.briefings.render import TEMPLATES_DIR, build_view, safe_code
+from dagster_project.briefings.view import TEMPLATES_DIR, build_view
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,0 +1,70 @@
+"""The view of the empirical check: correlations of education with technology, income, spending and GRP.
+
+Each pair is shown for the region's own series, its district's published series and all
+region-years of the district pooled, in levels and in year-on-year changes, as the model's authors
+checked it on the Ural Federal District. A correlation that could not be computed says why (too
+few years, no variation) instead of showing an empty cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster_project.briefings.formatting import (
+    as_float,
+    format_int,
+    format_number,
+    format_p_value,
+    format_year,
+    records,
+    text_or_dash,
+)
+from dagster_project.briefings.messages import Say, localised
+
+
+def _correlation_cells(row: Mapping[str, Any] | None, lang: str) -> dict[str, str]:
+    row = row or {}
+    significant = bool(row.get("significant")) and as_float(row.get("r")) is not None
+    return {
+        "n": format_int(row.get("n"), lang),
+        "r": format_number(row.get("r"), lang, 2, signed=True) + ("*" if significant else ""),
+        "slope": format_number(row.get("slope"), lang, 2),
+        "r2": format_number(row.get("r_squared"), lang, 2),
+        "p": format_p_value(row.get("p_value"), lang),
+    }
+
+
+def correlations_section(context: Mapping[str, Any], say: Say) -> dict[str, Any]:
+    """One table per pair: a line per scope (region, district, district pooled), levels and changes."""
+    rows = records(context.get("correlations"))
+    pairs: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        pairs.setdefault(str(row.get("pair_code")), []).append(row)
+    out = []
+    window = None
+    for pair_code in sorted(pairs):
+        members = pairs[pair_code]
+        lines = []
+        for scope in ("region", "district_aggregate", "district_pooled"):
+            levels = next((m for m in members if m.get("scope") == scope and m.get("method") == "levels"), None)
+            changes = next((m for m in members if m.get("scope") == scope and m.get("method") == "changes"), None)
+            if levels is None and changes is None:
+                continue
+            window = window or levels or changes
+            cells, of_changes = _correlation_cells(levels, say.lang), _correlation_cells(changes, say.lang)
+            reason = (levels or {}).get("null_reason") if as_float((levels or {}).get("r")) is None else None
+            lines.append({
+                "scope": say.t[f"scope_{scope}"],
+                **cells,
+                "r_changes": of_changes["r"],
+                "p_changes": of_changes["p"],
+                "reason": text_or_dash(reason) if reason else "",
+            })
+        if lines:
+            out.append({"pair": localised(members[0], "label", say.lang, fallback=pair_code), "rows": lines})
+    intro = ""
+    if window:
+        intro = say("correlations_intro", first=format_year(window.get("window_start")),
+                    last=format_year(window.get("window_end")))
+    return {"pairs": out, "intro": intro}

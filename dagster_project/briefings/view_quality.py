@@ -1,0 +1,90 @@
+"""The view of the data behind the numbers: coverage gaps, missing and confidential series, revisions, sources.
+
+A reader must be able to tell a low code from a code computed on thin data, so the briefing lists
+every family-year left without a code (and why), the indicators not reported for the latest year,
+the values withheld as confidential, the largest revisions the latest release brought, and the
+releases every number was read from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster_project.briefings.formatting import (
+    DASH,
+    as_float,
+    as_mapping,
+    format_date,
+    format_int,
+    format_number,
+    format_percent,
+    format_year,
+    records,
+    text_or_dash,
+)
+from dagster_project.briefings.messages import Say, localised
+
+
+def _family(value: object, say: Say) -> str:
+    return say.t.get(f"family_{value}", text_or_dash(value))
+
+
+def quality_section(context: Mapping[str, Any], latest_year: str, say: Say) -> dict[str, Any]:
+    """Coverage gaps, indicators missing in the latest year, confidential values and revisions."""
+    lang = say.lang
+    quality = as_mapping(context.get("quality"))
+    notes = sorted(records(context.get("coverage_notes")),
+                   key=lambda n: (format_year(n.get("year")), str(n.get("family"))))
+    missing = []
+    for m in records(quality.get("missing_indicators")):
+        last = format_year(m.get("last_year")) if as_float(m.get("last_year")) is not None else say.t["never_reported"]
+        missing.append(say("missing_item", name=localised(m, "name", lang, fallback=m.get("indicator_code")),
+                           family=_family(m.get("family"), say), last=last))
+    confidential = [
+        say("confidential_item", name=localised(c, "name", lang, fallback=c.get("indicator_code")),
+            years=", ".join(format_year(y) for y in c.get("years") or []), source=text_or_dash(c.get("source")))
+        for c in records(quality.get("confidential"))
+    ]
+    revisions = [
+        {"name": localised(r, "name", lang, fallback=r.get("indicator_code")),
+         "year": format_year(r.get("period")),
+         "old": format_number(r.get("old_value"), lang, 1),
+         "new": format_number(r.get("new_value"), lang, 1),
+         "change": format_percent(r.get("relative_change"), lang, 2, share=True)
+         if as_float(r.get("relative_change")) is not None else DASH,
+         "releases": f"{text_or_dash(r.get('old_release'))} → {text_or_dash(r.get('new_release'))}"}
+        for r in records(quality.get("revisions"))
+    ]
+    total = int(as_float(quality.get("revisions_total")) or 0)
+    return {
+        "coverage_notes": [
+            {"year": format_year(n.get("year")), "family": _family(n.get("family"), say),
+             "reason": localised(n, "reason", lang)}
+            for n in notes
+        ],
+        "missing_intro": say("missing_intro", year=latest_year),
+        "missing": missing,
+        "confidential": confidential,
+        "revisions": revisions,
+        "revisions_intro": say("revisions_intro", total=format_int(total, lang), shown=format_int(len(revisions), lang))
+        if total else "",
+    }
+
+
+# ---------------------------------------------------------------- sources
+
+
+def provenance_rows(context: Mapping[str, Any], lang: str) -> list[dict]:
+    """One row per source release the numbers were read from, with its dates and number of observations."""
+    return [
+        {
+            "source": text_or_dash(p.get("source")),
+            "dataset": text_or_dash(p.get("dataset")),
+            "release": text_or_dash(p.get("release")),
+            "release_date": format_date(p.get("release_date"), lang),
+            "retrieved_at": format_date(p.get("retrieved_at"), lang, with_time=True),
+            "observations": format_int(p.get("observations"), lang),
+        }
+        for p in records(context.get("provenance"))
+    ]
