@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dagster_project.sources.base import FLAGS, ImportBatch, SourceError, empty_frame
+from dagster_project.sources.base import FLAGS, OBSERVATION_COLUMNS, REJECT_COLUMNS, ImportBatch, SourceError
 
 SOURCE = "csv"
 REQUIRED = ("region_code", "indicator_code", "year", "value")
@@ -187,12 +187,10 @@ def import_table(path: Path, reference: Reference, release: str | None = None) -
                      f"a {path.name}{META_SUFFIX} sidecar or the source's release setting, so that a corrected "
                      "file supersedes this one")
     checked = _check_rows(cells, releases, reference)
-    retrieved = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-    good = ~checked["problem"].astype(bool)
-    observations = _observations(cells[good], checked[good], releases[good], path, retrieved,
-                                 [r for r, ok in zip(raw.refs, good, strict=True) if ok], list(reference.catalog_units))
-    rejects = _rejects(cells[~good], checked[~good], releases[~good], path, retrieved,
-                       [r for r, ok in zip(raw.refs, good, strict=True) if not ok])
+    rows = _rows(cells, checked, releases, raw.refs, path, list(reference.catalog_units))
+    good = checked["problem"] == ""
+    observations = rows.loc[good, list(OBSERVATION_COLUMNS)]
+    rejects = rows.loc[~good, list(REJECT_COLUMNS)]
     unmapped = sorted(set(cells.loc[good, "indicator_code"]) - set(reference.catalog_units))
     if unmapped:
         notes.append(f"{path.name}: indicator codes not in the catalog, kept unmapped (indicator_key only; add "
@@ -250,10 +248,11 @@ def _check_rows(cells: pd.DataFrame, releases: pd.Series, reference: Reference) 
     return pd.DataFrame({"value": values, "flag": flags, "problem": problems}, index=cells.index)
 
 
-def _observations(cells: pd.DataFrame, checked: pd.DataFrame, releases: pd.Series, path: Path,
-                  retrieved: datetime, refs: list[str], catalog: list[str]) -> pd.DataFrame:
-    if cells.empty:
-        return empty_frame({})
+def _rows(cells: pd.DataFrame, checked: pd.DataFrame, releases: pd.Series, refs: list[str], path: Path,
+          catalog: list[str]) -> pd.DataFrame:
+    """Every row with the columns of both contracts: a usable row is kept with those of raw.observations, a
+    rejected one with those of raw.rejects (its text as given and its reasons)."""
+    retrieved = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)  # not the release
     return pd.DataFrame({
         "source": SOURCE,
         "dataset": path.stem,
@@ -262,7 +261,8 @@ def _observations(cells: pd.DataFrame, checked: pd.DataFrame, releases: pd.Serie
         "region_code": cells["region_code"],
         "indicator_key": cells["indicator_code"],
         "indicator_code": cells["indicator_code"].where(cells["indicator_code"].isin(catalog), None),
-        "period": cells["year"].astype(int),
+        "period": pd.to_numeric(cells["year"].where(cells["year"].map(lambda y: bool(_YEAR.match(y)))),
+                                errors="coerce").astype("Int64"),
         "value": checked["value"],
         "flag": checked["flag"],
         "unit": cells["unit"].where(cells["unit"] != "", None),
@@ -271,24 +271,9 @@ def _observations(cells: pd.DataFrame, checked: pd.DataFrame, releases: pd.Serie
         "retrieved_at": retrieved,
         "origin": str(path),
         "cell_ref": refs,
-    })
-
-
-def _rejects(cells: pd.DataFrame, checked: pd.DataFrame, releases: pd.Series, path: Path, retrieved: datetime,
-             refs: list[str]) -> pd.DataFrame:
-    if cells.empty:
-        return empty_frame({})
-    return pd.DataFrame({
-        "source": SOURCE,
-        "dataset": path.stem,
-        "table_code": cells["indicator_code"],
-        "origin": str(path),
-        "cell_ref": refs,
         "raw_value": [" | ".join(row) for row in cells[list(REQUIRED) + ["flag"]].itertuples(index=False)],
         "reason": checked["problem"],
-        "release": releases,
-        "retrieved_at": retrieved,
-    })
+    }, index=cells.index)
 
 
 def _unit_notes(observations: pd.DataFrame, reference: Reference, path: Path) -> list[str]:
