@@ -9,8 +9,7 @@ setting a source declares in the registry (``rosstat_path``, ``rosstat_urls``, `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, closing
 from functools import partial
 from typing import Any
 
@@ -57,23 +56,13 @@ class RegiocodeResourceBase(ConfigurableResource):
         values = {setting.name: getattr(self, source.field(setting)) for setting in source.settings}
         return source.run(values, self.paths)
 
-    @contextmanager
-    def work_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def work_connection(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """The only writer of the working warehouse; closed on exit so dbt can open the file next."""
-        con = connect_work(self.paths.work_db)
-        try:
-            yield con
-        finally:
-            con.close()
+        return closing(connect_work(self.paths.work_db))
 
-    @contextmanager
-    def published_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def published_connection(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A read-only connection to the published warehouse, closed on exit."""
-        con = connect_published(self.paths.published_db)
-        try:
-            yield con
-        finally:
-            con.close()
+        return closing(connect_published(self.paths.published_db))
 
 
 def _source_fields() -> dict[str, Any]:

@@ -25,6 +25,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,6 +117,12 @@ def sniff_format(text: str, what: str) -> str:
 # TSV (current API and retired bulk download)
 
 
+def _text_frame(text: str, sep: str, **options: Any) -> pd.DataFrame:
+    """Every cell of a delimited text as a string: nothing becomes NaN (``:`` and empty cells are data here)."""
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False, engine="c",
+                       **options)
+
+
 def parse_tsv(text: str, what: str) -> ParsedTable:
     """Read Eurostat's TSV: series codes comma-joined in column 1, one column per period.
 
@@ -123,16 +130,7 @@ def parse_tsv(text: str, what: str) -> ParsedTable:
     dimension (``freq,unit,geo\\TIME_PERIOD`` now, ``unit,geo\\time`` in the bulk files). Years may
     run either way and carry a trailing space. A cell is ``value``, ``value flags`` or ``:``.
     """
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep="\t",
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        header=0,
-        engine="c",
-        quoting=3,
-    )
+    frame = _text_frame(text, "\t", header=0, quoting=3)
     if frame.shape[1] < 2:
         raise SourceError(f"{what}: TSV has no period columns")
     head = frame.columns[0]
@@ -243,14 +241,7 @@ def parse_sdmx_csv(text: str, what: str) -> ParsedTable:
     confidentiality status says why. Headers and codes may carry labels (``geo:Geopolitical
     entity`` / ``DE:Germany`` with ``labels=both``); only the code before the colon is kept.
     """
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=",",
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        engine="c",
-    )
+    frame = _text_frame(text, ",")
     frame.columns = [str(c).split(":", 1)[0].strip() for c in frame.columns]
     for required in ("TIME_PERIOD", "OBS_VALUE"):
         if required not in frame.columns:
