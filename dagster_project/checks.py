@@ -215,6 +215,7 @@ def check_row_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: fl
 
 
 def raw_findings(con: duckdb.DuckDBPyConnection, sources: Sequence[str], published_db: Path) -> list[Finding]:
+    """Every raw-layer check on the working warehouse ``con`` for the active ``sources``, in RAW_CHECK_NAMES order."""
     return [
         check_duplicates(con, sources),
         check_negative_values(con, sources),
@@ -279,6 +280,8 @@ def check_unit_interval(con: duckdb.DuckDBPyConnection) -> Finding:
 
 
 def check_mart_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: float | None = None) -> Finding:
+    """Rows per counted mart now vs the published build: more than ``share`` lost (default: max_row_drop)
+    fails, unless the build's sources changed (then the marts change wholesale)."""
     share = max_row_drop() if share is None else share
     union = " UNION ALL ".join(f"SELECT '{t}' AS mart, count(*) AS n FROM marts.{t}" for t in COUNTED_MARTS)
     before = published_counts(published_db, union)

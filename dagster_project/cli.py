@@ -349,6 +349,7 @@ def sources(
 
 
 def main() -> None:
+    """The ``regiocode`` console script."""
     settings.quiet_dagster()
     app()
 

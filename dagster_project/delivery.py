@@ -323,6 +323,7 @@ def deliver(config: DeliveryConfig, briefings: Iterable[Briefing], state_path: P
 
 
 def summarise(results: Iterable[DeliveryResult]) -> dict[str, int]:
+    """How many messages were sent, failed and left unchanged."""
     counts = {"sent": 0, "failed": 0, "unchanged": 0}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1

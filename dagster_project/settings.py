@@ -122,10 +122,12 @@ def source_setting(source: str, setting: str) -> str:
 
 
 def refresh_cron() -> str:
+    """The cron expression of the monthly_refresh schedule."""
     return REFRESH_CRON.value()
 
 
 def timezone() -> str:
+    """The time zone the schedule's cron is read in."""
     return TIMEZONE.value()
 
 

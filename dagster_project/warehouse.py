@@ -48,6 +48,7 @@ def _ddl(table: str, columns: dict[str, str]) -> str:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schema ``raw`` with ``raw.observations`` and ``raw.rejects`` (the contract's columns) if missing."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(_ddl("raw.observations", OBSERVATION_COLUMNS))
     con.execute(_ddl("raw.rejects", REJECT_COLUMNS))
@@ -55,6 +56,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 @dataclass(frozen=True)
 class LoadResult:
+    """What :func:`load_batch` did: rows loaded, rejects loaded, rows of an earlier load replaced."""
+
     observations: int
     rejects: int
     replaced: int
@@ -108,6 +111,7 @@ def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect_work(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the working warehouse for writing (its folder created); one such connection at a time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path))
 

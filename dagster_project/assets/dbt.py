@@ -100,11 +100,13 @@ class RegiocodeDbtTranslator(DagsterDbtTranslator):
     ``raw_observations``/``raw_rejects`` assets so lineage is one graph."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        """``[schema, alias]`` of a model or seed (what users query); ``raw_<table>`` of a dbt source."""
         if dbt_resource_props["resource_type"] == "source":
             return AssetKey(f"raw_{dbt_resource_props['name']}")
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props.get("alias") or dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """``reference`` for seeds, else the model's first folder (staging, intermediate, marts)."""
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         fqn = dbt_resource_props.get("fqn", [])

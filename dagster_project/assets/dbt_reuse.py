@@ -87,6 +87,7 @@ def read_state(regiocode: RegiocodeResource) -> dict[str, Any]:
 
 
 def write_state(regiocode: RegiocodeResource, state: Mapping[str, Any]) -> None:
+    """Replace this home's build state (atomically: a crash leaves the previous one)."""
     write_json_atomic(regiocode.paths.state / BUILD_STATE, state)
 
 

@@ -110,6 +110,7 @@ def context_fingerprint(context: Mapping[str, Any], templates: str) -> str:
 
 
 def state_file(state_dir: Path, code: str) -> Path:
+    """The render state file of region ``code`` under ``state_dir``."""
     return Path(state_dir) / f"{safe_code(code)}.json"
 
 

@@ -66,6 +66,7 @@ class Source:
 
     @property
     def stage_label(self) -> str:
+        """How ``regiocode refresh`` names its ingest step."""
         return self.stage or f"ingest ({self.name})"
 
     @property

@@ -70,6 +70,7 @@ def find_header_row(rows: list[list[object]]) -> int | None:
 
 
 def has_data(row: list[object], start: int = 1) -> bool:
+    """Whether ``row`` holds anything from column ``start`` on (column A is the territory's name)."""
     return any(cell not in (None, "") and str(cell).strip() for cell in row[start:])
 
 
