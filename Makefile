@@ -33,7 +33,7 @@ bench: install
 dev: install
 	mkdir -p $(REGIOCODE_HOME)/dagster
 	cp -n dagster.yaml $(REGIOCODE_HOME)/dagster/dagster.yaml 2>/dev/null || true
-	DAGSTER_HOME=$(REGIOCODE_HOME)/dagster PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev
+	DAGSTER_HOME=$(REGIOCODE_HOME)/dagster $(BIN)/dagster dev
 
 # dbt docs for the warehouse: http://127.0.0.1:8080
 docs: install

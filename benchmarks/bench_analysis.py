@@ -26,6 +26,7 @@ import duckdb
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from dagster_project import settings  # noqa: E402
 from dagster_project.sources.demo import demo_batch  # noqa: E402
 from dagster_project.warehouse import load_batch  # noqa: E402
 
@@ -36,7 +37,7 @@ MARTS = ("code_correlations", "strategy", "peers", "instruments", "rank_interval
 def dbt_build(db: Path, target: Path, extra: list[str]) -> float:
     """Run ``dbt build`` on the whole project; return the wall time in seconds."""
     env = {**os.environ, "REGIOCODE_WORK_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(DBT_DIR),
+    command = [settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR),
                "--profiles-dir", str(DBT_DIR), "--target-path", str(target), "--log-path", str(target / "logs"),
                *extra]
     start = time.perf_counter()

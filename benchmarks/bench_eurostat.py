@@ -1,9 +1,10 @@
-"""Throughput of the Eurostat importer on the real 2 MB dissemination-API TSV.
+"""Throughput of the Eurostat importer on a dissemination-API TSV.
 
-Run: ``.venv/bin/python benchmarks/bench_eurostat.py [--repeat N]``. Prints rows per second for
+Run: ``.venv/bin/python benchmarks/bench_eurostat.py [--repeat N] [FILE]``. Prints rows per second for
 parsing alone (text -> long cell table) and for the whole import (decode values and flags,
-resolve regions and indicators, build the raw-contract frame). Without ``../shared/data`` it
-measures a synthetic TSV of the same shape instead (and says so).
+resolve regions and indicators, build the raw-contract frame). FILE is a real TSV (the figures in
+README.md are for ``estat_nama_10r_3gdp.tsv``, 2 MB); without it a synthetic TSV of the same shape is
+measured instead (and the output says so).
 """
 
 from __future__ import annotations
@@ -13,14 +14,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from dagster_project.seeds import read_seed
 from dagster_project.sources.eurostat import import_eurostat_files
-from dagster_project.sources.eurostat_formats import parse_bytes
-
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO / "dbt" / "seeds"
-REAL = REPO.parent / "shared" / "data" / "eurostat" / "estat_nama_10r_3gdp.tsv"
+from dagster_project.sources.eurostat.formats import parse_bytes
 
 
 def synthetic_tsv(path: Path, series: int = 12_453, years: int = 23) -> Path:
@@ -50,17 +47,17 @@ def best_of(repeat: int, run) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("file", nargs="?", type=Path, help="a real Eurostat TSV (default: a synthetic one)")
     args = parser.parse_args()
-    if REAL.exists():
-        path, label = REAL, f"real {REAL.name}"
+    if args.file is not None:
+        path, label = args.file, f"real {args.file.name}"
     else:
         path, label = (
             synthetic_tsv(Path("/tmp/bench_eurostat_synthetic.tsv")),
-            "synthetic TSV (no shared data)",
+            "synthetic TSV (no file given)",
         )
-    read = lambda name: pd.read_csv(SEEDS / name, dtype=str, keep_default_na=False)  # noqa: E731
-    mapping, correspondence = read("indicator_sources_eurostat.csv"), read("nuts_correspondence.csv")
-    regions = read("regions.csv") if (SEEDS / "regions.csv").exists() else None
+    mapping, correspondence = read_seed("indicator_sources_eurostat"), read_seed("nuts_correspondence")
+    regions = read_seed("regions")
     data = path.read_bytes()
 
     parse_s, cells = best_of(args.repeat, lambda: len(parse_bytes(data, str(path)).cells))

@@ -1,8 +1,9 @@
-"""Time the Rosstat importer on the seven shared «Регионы России 2023» workbooks.
+"""Time the Rosstat importer on a folder of «Регионы России» section workbooks (the figures in README.md are
+for the seven sections of the 2023 edition).
 
 Prints, per file and in total: size, seconds, seconds per MB, observations, rejects; then the
 tables skipped. A benchmark, not a test: it asserts nothing. Run:
-    .venv/bin/python benchmarks/bench_rosstat.py [folder]
+    .venv/bin/python benchmarks/bench_rosstat.py FOLDER
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ from pathlib import Path
 
 from dagster_project.sources.rosstat import expand_paths, import_rosstat, load_mapping, load_regions
 
-DEFAULT = (
-    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "rosstat" / "regions_of_russia_2023"
-)
 
-
-def main(folder: Path = DEFAULT) -> None:
+def main(folder: Path) -> None:
     files = expand_paths([folder])
     if not files:
         sys.exit(f"no workbooks in {folder}")
@@ -52,4 +49,6 @@ def main(folder: Path = DEFAULT) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(Path(sys.argv[1]))

@@ -5,8 +5,9 @@
 Used before and after a refactoring or a speed change, which must not change any figure. Every table of the
 schema is compared as a multiset of rows (``EXCEPT ALL`` both ways), leaving out the columns that differ by
 construction between two builds (``build_id``, ``built_at``, ``retrieved_at``) and rounding doubles to
-``--digits`` significant digits (a parallel sum may differ in the last bits; below 1e-9 counts as 0). Tables or columns present on one
-side only are listed. Prints one line per table; exit 0 when all are equal, 1 otherwise.
+``--digits`` significant digits (a parallel sum may differ in the last bits; below 1e-9 counts as 0). Tables
+or columns present on one side only are listed. Prints one line per table; exit 0 when all are equal, 1
+otherwise.
 """
 
 from __future__ import annotations

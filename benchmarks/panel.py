@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dagster_project.settings import DBT_PROJECT_DIR, SEEDS_DIR
+from dagster_project.seeds import read_seed
+from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.sources.base import OBSERVATION_COLUMNS
 
 CONTEXT = ("population", "employed", "area_km2", "grp_total")
@@ -89,12 +90,12 @@ def _region_row(code: str, name_ru: str, name_en: str, level: str, parent: str, 
             "capital_region": "true" if capital else "false", "valid_from": 1990, "valid_to": "", "aliases": ""}
 
 
-def synthetic_catalog(n_indicators: int, seeds_dir: Path = SEEDS_DIR) -> pd.DataFrame:
+def synthetic_catalog(n_indicators: int, seeds_dir: Path | None = None) -> pd.DataFrame:
     """``n_indicators`` catalog rows: the four context rows, the real coded indicators taken in turn from
     the three families (so a small catalog still has every family), then synthetic ones."""
     if n_indicators < len(CONTEXT) + len(FAMILIES):
         raise ValueError(f"need at least {len(CONTEXT) + len(FAMILIES)} indicators (context + one per family)")
-    real = pd.read_csv(seeds_dir / "indicators.csv", dtype=str, keep_default_na=False)
+    real = read_seed("indicators", seeds_dir)
     context = real.set_index("indicator_code").loc[list(CONTEXT)].reset_index()
     by_family = [real[real["family"] == f].to_dict("records") for f in FAMILIES]
     coded: list[dict[str, str]] = []
@@ -255,13 +256,13 @@ def write_project(dest: Path, regions: pd.DataFrame | None, catalog: pd.DataFram
     for seed, columns in INDICATOR_SEEDS.items():
         path = dbt_dir / "seeds" / f"{seed}.csv"
         if path.exists():
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = read_seed(seed, path.parent)
             keep = frame[list(columns)].isin(known).all(axis=1)
             frame[keep].to_csv(path, index=False)
     # per-universe weights only for universes of the synthetic register
     path = dbt_dir / "seeds" / "universe_indicator_weights.csv"
     if path.exists():
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = read_seed("universe_indicator_weights", path.parent)
         keep = frame["indicator_code"].isin(known) & frame["universe"].isin(set(regions["universe"].dropna()))
         frame[keep].to_csv(path, index=False)
     return dest

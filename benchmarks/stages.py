@@ -16,7 +16,6 @@ time (comparable across processes) and CPU seconds of this process plus its fini
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -81,9 +80,10 @@ def _bench_source(panel: Path) -> Any:
     import pandas as pd
     from dagster import AssetExecutionContext, MaterializeResult, asset
 
-    from dagster_project.assets.ingest import DUCKDB_POOL, load_into_raw
+    from dagster_project.assets.ingest import load_into_raw
     from dagster_project.resources import RegiocodeResource
     from dagster_project.sources.base import ImportBatch
+    from dagster_project.warehouse import DUCKDB_POOL
 
     @asset(name="demo_source", group_name="sources", kinds={"python", "duckdb"}, pool=DUCKDB_POOL)
     def bench_source(context: AssetExecutionContext, regiocode: RegiocodeResource) -> MaterializeResult:
@@ -138,6 +138,7 @@ def bare(args: argparse.Namespace, marks: Marks) -> None:
     import duckdb
     import pandas as pd
 
+    from dagster_project import settings
     from dagster_project.briefings.batch import render_all
     from dagster_project.briefings.context import build_contexts
     from dagster_project.settings import DBT_PROJECT_DIR, Paths
@@ -157,7 +158,7 @@ def bare(args: argparse.Namespace, marks: Marks) -> None:
     marks.start("dbt build")
     target = Path(args.home) / "dbt_target"
     build_vars = {"build_id": "bare", "data_label": "synthetic demo data", "active_sources": ["demo"]}
-    command = [str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh", "--exclude-resource-type",
+    command = [settings.dbt_executable(), "build", "--full-refresh", "--exclude-resource-type",
                "unit_test", "--vars", json.dumps(build_vars), "--project-dir", str(DBT_PROJECT_DIR),
                "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target)]
     env = {**os.environ, "REGIOCODE_WORK_DB": str(paths.work_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}

@@ -10,23 +10,23 @@ Two gates, because bad data can come in two ways:
   the check and the offending rows.
 * **The publication gate** (:func:`publication_gate`) runs inside the publish step on the built
   working warehouse, just before the atomic rename: codes outside [0, 1], and marts that shrank by
-  more than the allowed share against the published build. dbt's own tests (``dbt/tests``) run
-  earlier, in ``dbt build``; this is the last line of defence for what readers will see.
+  more than the allowed share against the published build. dbt's own tests run earlier, in
+  ``dbt build``; this is the last line of defence for what readers will see.
+
+The raw-layer rules live here only (dbt tests the models, not the raw layer).
 
 Freshness checks on the source assets warn when a source has not been imported for longer than
 expected (``REGIOCODE_SOURCE_MAX_AGE_DAYS``, default 40 days: a monthly schedule plus slack).
 
 Thresholds live in ``dbt/dbt_project.yml`` (vars ``ops_signed_indicators``, ``ops_max_row_drop``)
-so the dbt tests and these checks read one setting; ``REGIOCODE_MAX_ROW_DROP`` overrides the
-row-drop share for one run (e.g. ``1`` to accept an intended cut).
+beside the model choices; ``REGIOCODE_MAX_ROW_DROP`` overrides the row-drop share for one run (e.g.
+``1`` to accept an intended cut).
 """
 
 
-import os
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,9 +45,11 @@ from dagster import (
     multi_asset_check,
 )
 
+from dagster_project import settings
 from dagster_project.resources import RegiocodeResource
-from dagster_project.settings import DBT_PROJECT_DIR, SEEDS_DIR
-from dagster_project.warehouse import OBSERVATION_KEY
+from dagster_project.seeds import read_seed
+from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.warehouse import DUCKDB_POOL, OBSERVATION_KEY
 
 RAW = AssetKey("raw_observations")
 PREVIEW_ROWS = 10
@@ -58,7 +60,7 @@ UNIT_INTERVAL_COLUMNS = (
     ("defining_codes", "social_code"),
     ("code_contributions", "normalised_value"),
 )
-# Marts whose row count is compared with the published build before publishing.
+# Marts whose row count is compared with the published build before publishing (and reported by it).
 COUNTED_MARTS = ("observations", "defining_codes", "dynamic_codes", "basic_code", "code_contributions")
 
 
@@ -75,8 +77,7 @@ def signed_indicators() -> tuple[str, ...]:
 
 def max_row_drop() -> float:
     """The largest share of rows a refresh may lose against the published build (0.25 = 25 %)."""
-    configured = os.environ.get("REGIOCODE_MAX_ROW_DROP") or _dbt_vars().get("ops_max_row_drop", 0.25)
-    return float(configured)
+    return settings.max_row_drop(_dbt_vars().get("ops_max_row_drop", 0.25))
 
 
 @dataclass
@@ -153,8 +154,7 @@ def check_units(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> Findi
     """
     if "rosstat" not in sources:
         return Finding("units_as_mapped", True, "")
-    mapping = pd.read_csv(SEEDS_DIR / "indicator_sources_rosstat.csv", dtype=str, keep_default_na=False)
-    conversions = pd.read_csv(SEEDS_DIR / "unit_conversions.csv", dtype=str, keep_default_na=False)
+    mapping, conversions = read_seed("indicator_sources_rosstat"), read_seed("unit_conversions")
     rows = con.execute(
         f"SELECT table_code, indicator_code, unit, count(*) AS rows, min(origin) AS origin, min(cell_ref) AS cell_ref "
         f"FROM ({_latest(['rosstat'])}) WHERE indicator_code IS NOT NULL GROUP BY ALL"
@@ -215,6 +215,7 @@ def check_row_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: fl
 
 
 def raw_findings(con: duckdb.DuckDBPyConnection, sources: Sequence[str], published_db: Path) -> list[Finding]:
+    """Every raw-layer check on the working warehouse ``con`` for the active ``sources``, in RAW_CHECK_NAMES order."""
     return [
         check_duplicates(con, sources),
         check_negative_values(con, sources),
@@ -239,7 +240,7 @@ def _result(finding: Finding) -> AssetCheckResult:
 
 @multi_asset_check(
     specs=[AssetCheckSpec(name, asset=RAW, blocking=True) for name in RAW_CHECK_NAMES],
-    pool="duckdb_writer",
+    pool=DUCKDB_POOL,
     description="Blocking checks on the raw layer: duplicates, impossible negatives, units, row drop.",
 )
 def raw_observation_checks(
@@ -279,6 +280,8 @@ def check_unit_interval(con: duckdb.DuckDBPyConnection) -> Finding:
 
 
 def check_mart_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: float | None = None) -> Finding:
+    """Rows per counted mart now vs the published build: more than ``share`` lost (default: max_row_drop)
+    fails, unless the build's sources changed (then the marts change wholesale)."""
     share = max_row_drop() if share is None else share
     union = " UNION ALL ".join(f"SELECT '{t}' AS mart, count(*) AS n FROM marts.{t}" for t in COUNTED_MARTS)
     before = published_counts(published_db, union)
@@ -325,15 +328,12 @@ def publication_gate(work_db: Path, published_db: Path, share: float | None = No
 # Freshness
 
 
-def source_max_age() -> timedelta:
-    return timedelta(days=float(os.environ.get("REGIOCODE_SOURCE_MAX_AGE_DAYS", "40")))
-
-
 def freshness_checks(source_assets: Sequence[object]) -> list:
     """Warn (not block) when a source asset was last imported longer ago than the allowed age."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "superseded" by FreshnessPolicy: see freshness_sensor
-        return list(build_last_update_freshness_checks(assets=list(source_assets), lower_bound_delta=source_max_age()))
+        return list(build_last_update_freshness_checks(assets=list(source_assets),
+                                                       lower_bound_delta=settings.source_max_age()))
 
 
 def freshness_sensor(checks: Sequence[object]):

@@ -1,12 +1,15 @@
 """`regiocode`: refresh the warehouse in-process, query it read-only.
 
-    regiocode refresh [--source NAME ...] [--path PATH] [--home DIR]
+    regiocode refresh [--source NAME ...] [--path [NAME=]PATH ...] [--set NAME.SETTING=VALUE ...] [--home DIR]
     regiocode sql "SELECT ..." [--format table|csv|json]
+    regiocode sources NAME [--report]
+
+The sources, their settings and their stage labels come from the source registry
+(:mod:`dagster_project.sources.registry`); a setting not given here comes from its environment variable.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,8 +21,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dagster_project import sqlaccess
+from dagster_project import settings, sqlaccess
 from dagster_project.settings import DEMO_LABEL, Paths
+from dagster_project.sources import registry
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="regiocode: codes of neo-industrial development of regions."
@@ -27,10 +31,9 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
 
+SOURCE_NAMES = ", ".join(registry.BY_NAME)
 STAGE_NAMES = {
-    "demo_source": "ingest (demo)",
-    "rosstat_source": "ingest (rosstat)",
-    "eurostat_source": "ingest (eurostat)",
+    **{source.asset_name: source.stage_label for source in registry.SOURCES},
     "raw_layer": "raw layer checks",
     "regiocode_dbt_assets": "dbt build (models + tests)",
     "published_warehouse": "publish",
@@ -84,15 +87,73 @@ def parse_vars(items: Sequence[str]) -> dict[str, Any]:
     return parsed
 
 
+def parse_source_settings(sources: Sequence[str], paths: Sequence[str] = (), sets: Sequence[str] = (),
+                          base_url: str = "") -> dict[str, str]:
+    """The source settings given on the command line, as resource fields (``{"rosstat_path": "/data"}``).
+
+    ``paths``: ``--path [SOURCE=]PATH`` (a plain PATH belongs to the one named source that reads a path);
+    ``sets``: ``--set SOURCE.SETTING=VALUE``; ``base_url``: ``--base-url [SOURCE=]URL`` likewise. Paths are
+    made absolute and must exist. Raises ValueError naming the option and what to write instead.
+    """
+    named = [registry.get(name) for name in sources]
+    given: dict[str, str] = {}
+
+    def put(source: registry.Source, name: str, value: str, option: str) -> None:
+        setting = source.setting(name)
+        if setting is None:
+            known = ", ".join(s.name for s in source.settings) or "none"
+            raise ValueError(f"{option}: source {source.name} has no setting {name!r} (its settings: {known})")
+        if source.name not in sources:
+            raise ValueError(f"{option}: {source.name} is not among the sources of this refresh (--source "
+                             f"{source.name})")
+        if setting.is_path:
+            path = Path(value).expanduser()
+            if not path.exists():
+                raise ValueError(f"{option}: {path} does not exist")
+            value = str(path.resolve())
+        given[source.field(setting)] = value
+
+    def shorthand(name: str, value: str, option: str) -> None:
+        prefix, sep, rest = value.partition("=")
+        if sep and prefix in registry.BY_NAME:
+            put(registry.BY_NAME[prefix], name, rest, option)
+            return
+        takers = [source for source in named if source.setting(name)]
+        flag = option.split()[0]
+        if not takers:
+            readers = ", ".join(s.name for s in registry.SOURCES if s.setting(name))
+            raise ValueError(f"{option}: none of the named sources ({', '.join(sources)}) reads a {name} "
+                             f"(sources that do: {readers})")
+        if len(takers) > 1:
+            raise ValueError(f"{option}: several named sources read a {name}; say which, e.g. "
+                             f"{flag} {takers[0].name}={value} {flag} {takers[1].name}=…")
+        put(takers[0], name, value, option)
+
+    for value in paths:
+        shorthand("path", value, f"--path {value}")
+    if base_url:
+        shorthand("base_url", base_url, f"--base-url {base_url}")
+    for item in sets:
+        key, sep, value = item.partition("=")
+        source, dot, name = key.strip().partition(".")
+        if not sep or not dot or source not in registry.BY_NAME:
+            raise ValueError(f"--set {item!r}: expected SOURCE.SETTING=VALUE with SOURCE one of {SOURCE_NAMES}, "
+                             "e.g. --set rosstat.urls='https://…/a.xlsx https://…/b.xlsx'")
+        put(registry.BY_NAME[source], name.strip(), value, f"--set {item}")
+    return given
+
+
 def run_refresh(
-    home: Path, sources: list[str], rosstat_path: str = "", eurostat_path: str = "", eurostat_base_url: str = "",
+    home: Path, sources: list[str], source_settings: Mapping[str, str] | None = None,
     listener: Callable[[Any], None] | None = None, without: Sequence[str] = (),
     dbt_vars: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Materialise the refresh graph in this process; returns a summary for the closing table.
-    ``listener`` also receives every event of the run (the benchmarks time stages with it);
-    ``without`` leaves these assets and everything downstream of them out of the run; ``dbt_vars``
-    overrides dbt vars of dbt_project.yml for this build (they are part of the inputs' fingerprint)."""
+    ``source_settings`` sets resource fields of the sources (``{"rosstat_path": "/data"}``, see
+    :func:`parse_source_settings`); the others come from their environment variables. ``listener`` also
+    receives every event of the run (the benchmarks time stages with it); ``without`` leaves these assets
+    and everything downstream of them out of the run; ``dbt_vars`` overrides dbt vars of dbt_project.yml
+    for this build (they are part of the inputs' fingerprint)."""
     from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
     from dagster._core.utils import make_new_run_id
 
@@ -102,10 +163,7 @@ def run_refresh(
     from dagster_project.resources import RegiocodeResource
 
     progress = _Progress()
-    regiocode = RegiocodeResource(
-        home=str(home), sources=sources, rosstat_path=rosstat_path,
-        eurostat_path=eurostat_path, eurostat_base_url=eurostat_base_url,
-    )
+    regiocode = RegiocodeResource(home=str(home), sources=sources, **dict(source_settings or {}))
     selection = refresh_selection(sources)
     if without:
         selection = selection - AssetSelection.assets(*without).downstream()
@@ -170,10 +228,21 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def refresh(
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", "-s", help="Source(s) to import: demo, rosstat, eurostat (default: demo)."),
+        typer.Option("--source", "-s", help=f"Source(s) to import: {SOURCE_NAMES} (default: demo); repeatable."),
     ] = None,
-    path: Annotated[Path | None, typer.Option(help="Folder or file(s) the named source imports from.")] = None,
-    base_url: Annotated[str, typer.Option("--base-url", help="Eurostat API base URL to pull from.")] = "",
+    path: Annotated[
+        list[str] | None,
+        typer.Option(help="Folder or file a source imports from, [SOURCE=]PATH (SOURCE may be left out when one "
+                     "named source reads a path); repeatable, e.g. --path rosstat=DIR --path eurostat=DIR."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Any source setting, SOURCE.SETTING=VALUE (e.g. --set rosstat.urls='URL URL'); "
+                     "repeatable. Unset ones come from REGIOCODE_<SOURCE>_<SETTING>."),
+    ] = None,
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="API base URL a source pulls from ([SOURCE=]URL; Eurostat's).")
+    ] = "",
     home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
     var: Annotated[
         list[str] | None,
@@ -184,23 +253,16 @@ def refresh(
     """Run the whole graph once, in-process: ingest, dbt build and tests, publish, briefings."""
     sources = source or ["demo"]
     try:
+        registry.check_names(sources)
         dbt_vars = parse_vars(var or [])
+        given = parse_source_settings(sources, path or [], set_ or [], base_url)
     except ValueError as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2) from err
     home = Paths.from_env(home).home
-    path_str = str(path.resolve()) if path else ""
-    if path and not path.exists():
-        console.print(f"[red]error:[/] --path {path} does not exist")
-        raise typer.Exit(2)
     console.print(f"regiocode refresh: sources {', '.join(sources)} → {home}")
     try:
-        summary = run_refresh(
-            home, sources,
-            rosstat_path=path_str if "rosstat" in sources else "",
-            eurostat_path=path_str if "eurostat" in sources else "",
-            eurostat_base_url=base_url, dbt_vars=dbt_vars,
-        )
+        summary = run_refresh(home, sources, given, dbt_vars=dbt_vars)
     except ValueError as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2) from err
@@ -251,7 +313,7 @@ def sql(
 
 @app.command()
 def sources(
-    name: Annotated[str, typer.Argument(help="Source: rosstat, eurostat or demo.")],
+    name: Annotated[str, typer.Argument(help=f"Source: {SOURCE_NAMES}.")],
     report: Annotated[bool, typer.Option("--report", help="Coverage per catalog indicator.")] = False,
     home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or csv.")] = "table",
@@ -261,7 +323,11 @@ def sources(
 
     paths = Paths.from_env(home)
     try:
+        registry.get(name)
         con = sqlaccess.open_readonly(paths.published_db)
+    except ValueError as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2) from err
     except sqlaccess.SqlFailed as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(1) from err
@@ -283,7 +349,8 @@ def sources(
 
 
 def main() -> None:
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    """The ``regiocode`` console script."""
+    settings.quiet_dagster()
     app()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dagster_project.settings import SEEDS_DIR
+from dagster_project.seeds import read_seed
 
 COUNT_COLUMNS = ("regions", "first_year", "last_year", "values", "missing", "confidential")
 
@@ -67,9 +67,9 @@ def coverage_report(
     derivations: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per catalog indicator (indicators the source does not carry included, as gaps)."""
-    catalog = catalog if catalog is not None else pd.read_csv(SEEDS_DIR / "indicators.csv", dtype=str)
+    catalog = catalog if catalog is not None else read_seed("indicators")
     if derivations is None:
-        derivations = pd.read_csv(SEEDS_DIR / "derived_indicators.csv", dtype=str)
+        derivations = read_seed("derived_indicators")
     mapped = observations[observations["indicator_code"].notna()]
     direct = _direct(mapped)
     derived = _derived(mapped, derivations, set(direct["indicator_code"]))

@@ -1,17 +1,17 @@
 """Assembles the Dagster definitions: assets, jobs, schedules, sensors, resources. Nothing else."""
 
-import os
-
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job, multiprocess_executor
 
+from dagster_project import settings
 from dagster_project.assets.briefings import REGION_PARTITIONS, briefing_per_region, briefings
 from dagster_project.assets.dbt import dbt_resource, regiocode_dbt_assets
 from dagster_project.assets.delivery import briefing_delivery
 from dagster_project.assets.ingest import SOURCE_ASSETS, raw_layer
 from dagster_project.assets.publish import published_warehouse
 from dagster_project.checks import freshness_checks, freshness_sensor, raw_observation_checks
-from dagster_project.resources import RegiocodeResource, sources_from_env
-from dagster_project.sensors import INBOX_SOURCES, make_inbox_sensor
+from dagster_project.resources import RegiocodeResource
+from dagster_project.sensors import inbox_sources, make_inbox_sensor
+from dagster_project.sources import registry
 
 # raw_observation_checks are blocking asset checks: listed with the assets so every way of running
 # the graph (CLI, tests, dagster dev) stops before dbt when the raw layer is bad.
@@ -25,9 +25,7 @@ SOURCE_FRESHNESS_CHECKS = freshness_checks(list(SOURCE_ASSETS.values()))
 
 def refresh_selection(sources: list[str]) -> AssetSelection:
     """The named sources' assets, the reference seeds, and everything downstream of the raw layer."""
-    unknown = [s for s in sources if s not in SOURCE_ASSETS]
-    if unknown:
-        raise ValueError(f"unknown source(s) {unknown}; known: {sorted(SOURCE_ASSETS)}")
+    registry.check_names(sources)
     return (
         # without_checks: the sources' freshness checks are evaluated by their sensor, not by the jobs
         AssetSelection.assets(*(SOURCE_ASSETS[s] for s in sources)).without_checks()
@@ -39,7 +37,7 @@ def refresh_selection(sources: list[str]) -> AssetSelection:
 
 refresh_job = define_asset_job(
     "refresh",
-    selection=refresh_selection(sources_from_env()),
+    selection=refresh_selection(settings.sources()),
     description="Full refresh of the configured sources (REGIOCODE_SOURCES): ingest, dbt build, publish, briefings.",
 )
 
@@ -49,7 +47,7 @@ inbox_jobs = {
         selection=refresh_selection([source]),
         description=f"Import files dropped into the {source} inbox, then rebuild, publish and render.",
     )
-    for source in INBOX_SOURCES
+    for source in inbox_sources()
 }
 inbox_sensors = [make_inbox_sensor(source, job.name) for source, job in inbox_jobs.items()]
 
@@ -65,8 +63,8 @@ briefings_by_region_job = define_asset_job(
 monthly_refresh = ScheduleDefinition(
     name="monthly_refresh",
     job=refresh_job,
-    cron_schedule=os.environ.get("REGIOCODE_REFRESH_CRON", "0 3 1 * *"),
-    execution_timezone=os.environ.get("REGIOCODE_TIMEZONE", "UTC"),
+    cron_schedule=settings.refresh_cron(),
+    execution_timezone=settings.timezone(),
     description="Monthly full refresh (cron from REGIOCODE_REFRESH_CRON).",
 )
 

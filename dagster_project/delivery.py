@@ -1,7 +1,8 @@
 """E-mail delivery of the briefings: the HTML briefing as the body, the PDF attached.
 
 Configuration (optional: without it nothing is sent) comes from ``$REGIOCODE_HOME/delivery.toml``
-(or the file named by ``REGIOCODE_DELIVERY_CONFIG``) and from environment variables, which win::
+(or the file named by ``REGIOCODE_DELIVERY_CONFIG``) and from environment variables, which win
+(read through :func:`dagster_project.settings.delivery_environment`)::
 
     [smtp]
     host = "smtp.example.org"      # REGIOCODE_SMTP_HOST
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import smtplib
 import ssl
@@ -45,10 +45,12 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
+from dagster_project import settings
 from dagster_project.briefings.view import load_messages
+from dagster_project.files import read_json, write_json_atomic
+from dagster_project.settings import SMTP_ENV_PREFIX as ENV_PREFIX
 
 CONFIG_FILE = "delivery.toml"
-ENV_PREFIX = "REGIOCODE_SMTP_"
 LANGS = ("ru", "en")
 
 
@@ -169,17 +171,21 @@ def _recipients(items: Iterable[Mapping[str, Any]]) -> tuple[Recipient, ...]:
 
 
 def load_config(home: Path, env: Mapping[str, str] | None = None) -> DeliveryConfig | None:
-    """The delivery configuration, or ``None`` when delivery is not configured (no SMTP host or no recipient)."""
-    env = os.environ if env is None else env
-    path = Path(env.get("REGIOCODE_DELIVERY_CONFIG") or Path(home) / CONFIG_FILE)
+    """The delivery configuration, or ``None`` when delivery is not configured (no SMTP host or no recipient).
+
+    ``env`` holds the ``REGIOCODE_SMTP_*`` and ``REGIOCODE_DELIVERY_CONFIG`` variables (default: this
+    process's, from the settings). Raises :class:`DeliveryConfigError` naming the file or setting at fault.
+    """
+    env = settings.delivery_environment() if env is None else env
+    path = Path(env.get(settings.DELIVERY_CONFIG.env) or Path(home) / CONFIG_FILE)
     data: dict[str, Any] = {}
     if path.is_file():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise DeliveryConfigError(f"{path}: {err}") from err
-    elif env.get("REGIOCODE_DELIVERY_CONFIG"):
-        raise DeliveryConfigError(f"REGIOCODE_DELIVERY_CONFIG names {path}, which does not exist")
+    elif env.get(settings.DELIVERY_CONFIG.env):
+        raise DeliveryConfigError(f"{settings.DELIVERY_CONFIG.env} names {path}, which does not exist")
     smtp = _smtp_settings(data.get("smtp", {}), env)
     recipients = _recipients(data.get("recipients", []))
     if smtp is None or not recipients:
@@ -287,26 +293,12 @@ def send_with_retries(settings: SmtpSettings, message: EmailMessage,
     return settings.attempts, "not sent"
 
 
-def _read_state(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_state(path: Path, state: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def deliver(config: DeliveryConfig, briefings: Iterable[Briefing], state_path: Path, force: bool = False,
             sleep: Callable[[float], None] = time.sleep,
             log: Callable[[str], None] | None = None) -> list[DeliveryResult]:
     """Send every recipient the briefings of its regions in its language that it has not received yet."""
     by_key = {(b.region, b.lang): b for b in briefings}
-    state = _read_state(state_path)
+    state = read_json(state_path, {}) or {}
     results = []
     for recipient in config.recipients:
         delivered = state.setdefault(recipient.email, {})
@@ -325,12 +317,13 @@ def deliver(config: DeliveryConfig, briefings: Iterable[Briefing], state_path: P
                 log(f"{recipient.email} {key}: {status} after {attempts} attempt(s){': ' + error if error else ''}")
             if not error:
                 delivered[key] = briefing.pdf_sha256
-                _write_state(state_path, state)  # after each success: a crash never re-sends what went out
-    _write_state(state_path, state)
+                write_json_atomic(state_path, state)  # after each success: a crash never re-sends what went out
+    write_json_atomic(state_path, state)
     return results
 
 
 def summarise(results: Iterable[DeliveryResult]) -> dict[str, int]:
+    """How many messages were sent, failed and left unchanged."""
     counts = {"sent": 0, "failed": 0, "unchanged": 0}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from dagster_project import settings
 
 ALLOWED_STATEMENTS = {"SELECT", "EXPLAIN"}
 DEFAULT_TIMEOUT_S = 60.0
@@ -48,14 +49,11 @@ class QueryResult:
     truncated: bool
 
 
-DEFAULT_MEMORY_LIMIT = "2GB"
-
-
 def reader_config() -> dict[str, str | bool]:
     """DuckDB settings of every reader connection: no file access, bounded memory, no spill files."""
     return {
         "enable_external_access": False,
-        "memory_limit": os.environ.get("REGIOCODE_SQL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        "memory_limit": settings.sql_memory_limit(),
         "temp_directory": "",
         "max_temp_directory_size": "0GB",
     }

@@ -14,31 +14,32 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from dagster_project import settings
 from dagster_project.processes import pid_alive
 from dagster_project.sources.base import OBSERVATION_COLUMNS, REJECT_COLUMNS, ImportBatch
 
+# One process may write a DuckDB file at a time: every Dagster step that writes the working warehouse runs
+# in this concurrency pool (limited to 1 in dagster.yaml: concurrency.pools.default_limit).
+DUCKDB_POOL = "duckdb_writer"
 # The natural key of an observation: the same key and release re-imported replaces the row.
 OBSERVATION_KEY = ("source", "dataset", "table_code", "region_key", "indicator_key", "period", "release")
-# Crash-safety tests only: "<stage>:<marker file>" makes the process write the marker and sleep at
-# that stage so a test can SIGKILL it at a known point. Unset (production), it does nothing.
-TEST_PAUSE_ENV = "REGIOCODE_TEST_PAUSE_AT"
 # Free space kept beyond the copy's size when publishing (the file system needs room for metadata).
 PUBLISH_SPACE_MARGIN = 16 * 1024 * 1024
 
 
 def pause_for_test(stage: str) -> None:
-    """Test hook at a stage boundary: inert unless ``REGIOCODE_TEST_PAUSE_AT`` names this stage."""
-    spec = os.environ.get(TEST_PAUSE_ENV, "")
-    wanted, _, marker = spec.partition(":")
-    if not spec or wanted != stage or not marker:
+    """Crash-safety tests: at a stage boundary, write a marker file and sleep so that a test can kill the
+    process at a known point. Inert unless the test-pause setting names this stage (``settings.test_pause``)."""
+    pause = settings.test_pause()
+    if pause is None or pause[0] != stage:
         return
-    Path(marker).write_text(f"{os.getpid()} {stage}\n", encoding="utf-8")
-    time.sleep(float(os.environ.get("REGIOCODE_TEST_PAUSE_SECONDS", "300")))
+    _, marker, seconds = pause
+    marker.write_text(f"{os.getpid()} {stage}\n", encoding="utf-8")
+    time.sleep(seconds)
 
 
 def _ddl(table: str, columns: dict[str, str]) -> str:
@@ -47,6 +48,7 @@ def _ddl(table: str, columns: dict[str, str]) -> str:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schema ``raw`` with ``raw.observations`` and ``raw.rejects`` (the contract's columns) if missing."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(_ddl("raw.observations", OBSERVATION_COLUMNS))
     con.execute(_ddl("raw.rejects", REJECT_COLUMNS))
@@ -54,6 +56,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 @dataclass(frozen=True)
 class LoadResult:
+    """What :func:`load_batch` did: rows loaded, rejects loaded, rows of an earlier load replaced."""
+
     observations: int
     rejects: int
     replaced: int
@@ -107,13 +111,9 @@ def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect_work(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the working warehouse for writing (its folder created); one such connection at a time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path))
-
-
-def new_build_id(now: datetime | None = None) -> str:
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{uuid.uuid4().hex[:6]}"
 
 
 _TMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")

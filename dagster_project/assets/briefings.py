@@ -11,7 +11,6 @@ so a region rendered by either is not rendered again by the other while its inpu
   (it reuses every region the partitions rendered) to refresh the indexes and the manifest.
 """
 
-import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,17 +26,15 @@ from dagster_project.assets.publish import published_warehouse
 from dagster_project.briefings.batch import render_all, render_regions
 from dagster_project.briefings.context import BRIEFING_LEVELS, build_contexts
 from dagster_project.resources import RegiocodeResource
-from dagster_project.settings import SEEDS_DIR, Paths
+from dagster_project.seeds import read_seed
+from dagster_project.settings import Paths
 
 
-def briefing_region_codes(seeds_dir: Path = SEEDS_DIR) -> list[str]:
+def briefing_region_codes(seeds_dir: Path | None = None) -> list[str]:
     """Region codes that get a briefing: current subjects and NUTS-2 regions of the register seed."""
-    with open(seeds_dir / "regions.csv", encoding="utf-8", newline="") as handle:
-        return sorted(
-            row["region_code"]
-            for row in csv.DictReader(handle)
-            if row["level"] in BRIEFING_LEVELS and not (row.get("valid_to") or "").strip()
-        )
+    regions = read_seed("regions", seeds_dir)
+    current = regions["level"].isin(BRIEFING_LEVELS) & (regions["valid_to"].str.strip() == "")
+    return sorted(regions.loc[current, "region_code"])
 
 
 REGION_PARTITIONS = StaticPartitionsDefinition(briefing_region_codes())

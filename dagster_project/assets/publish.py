@@ -6,13 +6,11 @@ published warehouse as it was."""
 import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from dagster_project.assets.dbt import build_id_for, record_published_build, regiocode_dbt_assets, reused_build
-from dagster_project.assets.ingest import DUCKDB_POOL
-from dagster_project.checks import publication_gate
+from dagster_project.assets.dbt import regiocode_dbt_assets
+from dagster_project.assets.dbt_reuse import build_id_for, record_published_build, reused_build
+from dagster_project.checks import COUNTED_MARTS, publication_gate
 from dagster_project.resources import RegiocodeResource
-from dagster_project.warehouse import publish
-
-MART_TABLES = ("defining_codes", "dynamic_codes", "basic_code", "code_contributions", "observations")
+from dagster_project.warehouse import DUCKDB_POOL, publish
 
 
 @asset(
@@ -33,7 +31,7 @@ def published_warehouse(context: AssetExecutionContext, regiocode: RegiocodeReso
     con = duckdb.connect(str(paths.work_db), read_only=True)
     try:
         built = con.execute("SELECT build_id, data_label FROM marts.build_info").fetchone()
-        counts = {t: con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0] for t in MART_TABLES}
+        counts = {t: con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0] for t in COUNTED_MARTS}
     finally:
         con.close()
     if built is None or built[0] != build_id:

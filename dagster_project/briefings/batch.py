@@ -41,7 +41,9 @@ from dagster_project.briefings.render import (
     safe_code,
     write_briefing,
 )
-from dagster_project.briefings.view import TEMPLATES_DIR, build_view
+from dagster_project.briefings.view import build_view
+from dagster_project.files import read_json, write_atomic, write_json_atomic
+from dagster_project.settings import TEMPLATES_DIR
 
 LANGS = ("ru", "en")
 _CODE_DIR = Path(__file__).resolve().parent
@@ -108,24 +110,18 @@ def context_fingerprint(context: Mapping[str, Any], templates: str) -> str:
 
 
 def state_file(state_dir: Path, code: str) -> Path:
+    """The render state file of region ``code`` under ``state_dir``."""
     return Path(state_dir) / f"{safe_code(code)}.json"
 
 
 def read_state(state_dir: Path, code: str) -> dict[str, Any]:
-    path = state_file(state_dir, code)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    """One region's render state ({} when it was never rendered or the file cannot be read)."""
+    return read_json(state_file(state_dir, code), {}) or {}
 
 
 def write_state(state_dir: Path, code: str, state: Mapping[str, Any]) -> None:
     """Write one region's render state atomically (a crash never leaves half a file)."""
-    path = state_file(state_dir, code)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomic(state_file(state_dir, code), state)
 
 
 def render_prepared(prepared: PreparedBriefing, folder: Path) -> dict[str, dict[str, str]]:
@@ -312,8 +308,4 @@ def write_manifest(folder: Path, results: Mapping[str, Mapping[str, Mapping[str,
             files.append({"region": None, "lang": lang, "kind": "index", "path": str(p.relative_to(folder)),
                           "sha256": _sha256(p), "bytes": p.stat().st_size, "inputs": None})
     manifest = {"data_versions": dict(data_versions), "templates": templates, "files": files}
-    path = folder / "manifest.json"
-    tmp = path.with_name(f".manifest.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1, default=str))

@@ -12,7 +12,7 @@ formats it, both templates read the same values, and an unchanged warehouse give
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -309,6 +309,3 @@ def _top_contributions(rows: Rows) -> list[dict[str, Any]]:
     keys = ("indicator_code", "name_ru", "name_en", "family", "contribution_change", "year")
     return [{k: r[k] for k in keys} for r in ranked[:TOP_CONTRIBUTIONS]]
 
-
-def region_codes(contexts: Iterable[dict[str, Any]]) -> list[str]:
-    return [c["region"]["code"] for c in contexts]

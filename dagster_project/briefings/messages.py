@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dagster_project.briefings.formatting import check_lang, text_or_dash, typograph
-
-TEMPLATES_DIR = Path(
-    os.environ.get("REGIOCODE_TEMPLATES_DIR") or Path(__file__).resolve().parents[2] / "reports" / "templates"
-)
+from dagster_project.settings import TEMPLATES_DIR  # reports/templates, or REGIOCODE_TEMPLATES_DIR
 
 
 @functools.lru_cache(maxsize=8)

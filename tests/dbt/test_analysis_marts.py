@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -20,6 +19,7 @@ import pandas as pd
 import pytest
 from test_analysis_statistics import student_t_p_value
 
+from dagster_project import settings
 from dagster_project.sources.demo import demo_batch
 from dagster_project.warehouse import load_batch
 
@@ -27,10 +27,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO_ROOT / "dbt"
 ANALYSIS_MARTS = ("code_correlations", "strategy", "peers", "instruments", "rank_intervals")
 CAPITAL_TRIO = ("RU-MOW", "RU-SPE", "RU-MOS")
-
-
-def _dbt_executable() -> str:
-    return str(Path(sys.executable).with_name("dbt"))
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +39,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     con.close()
     env = {**os.environ, "REGIOCODE_WORK_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     command = [
-        _dbt_executable(), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+        settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
         "--indirect-selection", "cautious", "--select", "mart_regions", *[f"+{m}" for m in ANALYSIS_MARTS],
     ]

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project import checks, warehouse
+from dagster_project import checks, settings, warehouse
 from dagster_project.checks import PublicationRefused, check_row_drop, check_units, publication_gate
 
 
@@ -34,10 +34,10 @@ def raw_db(path: Path, rows: list[dict]) -> duckdb.DuckDBPyConnection:
 
 def test_pause_hook_is_inert_unless_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     marker = tmp_path / "m"
-    monkeypatch.delenv(warehouse.TEST_PAUSE_ENV, raising=False)
+    monkeypatch.delenv(settings.TEST_PAUSE_AT.env, raising=False)
     started = time.monotonic()
     warehouse.pause_for_test("publish")
-    monkeypatch.setenv(warehouse.TEST_PAUSE_ENV, f"ingest:{marker}")
+    monkeypatch.setenv(settings.TEST_PAUSE_AT.env, f"ingest:{marker}")
     warehouse.pause_for_test("publish")  # another stage: nothing
     assert time.monotonic() - started < 0.5 and not marker.exists()
     monkeypatch.setenv("REGIOCODE_TEST_PAUSE_SECONDS", "0")
@@ -46,10 +46,10 @@ def test_pause_hook_is_inert_unless_named(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_cli_and_dagster_never_set_the_hook() -> None:
-    """Production code only reads the variable; nothing in the package sets it."""
+    """Production code only reads the variable (settings declares it); nothing in the package sets it."""
     package = Path(warehouse.__file__).parent
     setters = [p for p in package.rglob("*.py")
-               if "REGIOCODE_TEST_PAUSE_AT" in p.read_text() and p.name != "warehouse.py"]
+               if "REGIOCODE_TEST_PAUSE_AT" in p.read_text() and p.name != "settings.py"]
     assert setters == []
 
 

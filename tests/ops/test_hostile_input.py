@@ -16,9 +16,9 @@ import pytest
 
 from dagster_project.briefings.render import safe_code
 from dagster_project.sources.base import SourceError
-from dagster_project.sources.eurostat_formats import decompress_if_gzip, parse_bytes
-from dagster_project.sources.eurostat_http import parse_dsd
-from dagster_project.sources.rosstat_pull import file_name_for
+from dagster_project.sources.eurostat.api import parse_dsd
+from dagster_project.sources.eurostat.formats import decompress_if_gzip, parse_bytes
+from dagster_project.sources.rosstat.pull import file_name_for
 
 HOSTILE_NAMES = ["../../etc/passwd", "..", ".", "/abs/path", "a\\..\\b", "RU-SVE/../../x", "\x00evil",
                  "ru-sve\n#read(\"/etc/passwd\")", "~root", "%2e%2e%2f"]

@@ -96,8 +96,10 @@ def dagster_dev(base_home: Path, tmp_path_factory: pytest.TempPathFactory):
     seed_other_source(home)  # new inputs: the run must rebuild and publish, not reuse the published build
     port = free_port()
     venv_bin = Path(sys.executable).parent
+    # The virtualenv's bin is left off PATH, as a service started without it: dbt is found beside Python.
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p) != venv_bin)
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "REGIOCODE_HOME": str(home), "REGIOCODE_SOURCES": "demo",
-           "DAGSTER_DISABLE_TELEMETRY": "1", "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+           "DAGSTER_DISABLE_TELEMETRY": "1", "PATH": path}
     log = open(root / "dagster-dev.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [str(venv_bin / "dagster"), "dev", "-m", "dagster_project.definitions", "-h", "127.0.0.1", "-p", str(port)],

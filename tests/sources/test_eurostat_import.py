@@ -16,7 +16,7 @@ import pytest
 
 from dagster_project.sources.base import OBSERVATION_COLUMNS, REJECT_COLUMNS, SourceError
 from dagster_project.sources.eurostat import dataset_from_filename, import_eurostat_files
-from dagster_project.sources.eurostat_mapping import RegionResolver, parse_filters
+from dagster_project.sources.eurostat.mapping import RegionResolver, parse_filters
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "dbt" / "seeds"

@@ -23,7 +23,7 @@ import pytest
 
 from dagster_project.sources.base import SourceError
 from dagster_project.sources.eurostat import import_eurostat_files, pull_eurostat
-from dagster_project.sources.eurostat_http import RequestSpec, _retry_after
+from dagster_project.sources.eurostat.api import RequestSpec, _retry_after
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "dbt" / "seeds"

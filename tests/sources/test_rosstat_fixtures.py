@@ -17,15 +17,10 @@ import pandas as pd
 import pytest
 
 from dagster_project.sources.base import SourceError
-from dagster_project.sources.rosstat import (
-    import_rosstat,
-    load_mapping,
-    load_regions,
-    normalize_table_code,
-    release_from,
-)
-from dagster_project.sources.rosstat_cells import parse_cell, parse_year
-from dagster_project.sources.rosstat_names import RegionMatcher, normalize_name
+from dagster_project.sources.rosstat import import_rosstat, load_mapping, load_regions
+from dagster_project.sources.rosstat.cells import parse_cell, parse_year
+from dagster_project.sources.rosstat.layout import normalize_table_code, release_from
+from dagster_project.sources.rosstat.names import RegionMatcher, normalize_name
 
 TOP = "Социально-экономические показатели по субъектам Российской Федерации"
 CONFIDENTIAL = (

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.sources.base import SourceError
-from dagster_project.sources.rosstat_pull import file_name_for, pull_rosstat_urls, redact_url
+from dagster_project.sources.rosstat.pull import file_name_for, pull_rosstat_urls, redact_url
 
 
 class ScriptedHandler(BaseHTTPRequestHandler):

@@ -20,7 +20,7 @@ from benchmarks.panel import (  # noqa: E402
     synthetic_regions,
     write_project,
 )
-from dagster_project.assets.dbt import inputs_fingerprint, raw_layer_fingerprint  # noqa: E402
+from dagster_project.assets.dbt_reuse import inputs_fingerprint, raw_layer_fingerprint  # noqa: E402
 from dagster_project.sources.base import OBSERVATION_COLUMNS  # noqa: E402
 from dagster_project.warehouse import ensure_raw_schema  # noqa: E402
 

@@ -1,6 +1,7 @@
-"""The inbox sensors, evaluated as the daemon does (``evaluate_tick`` on a built sensor context) against a
-temporary REGIOCODE_HOME: a new file asks for one run of its source's job, the cursor makes the next tick
-skip, a replaced file (new size and mtime) or a file dropped again asks again."""
+"""The inbox sensors, evaluated as the daemon does (``evaluate_tick`` on a built sensor context, with the
+``regiocode`` resource the assets use) against a temporary REGIOCODE_HOME: a new file asks for one run of
+its source's job, the cursor makes the next tick skip, a replaced file (new size and mtime) or a file
+dropped again asks again."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from dagster import build_sensor_context
 
-from dagster_project.sensors import inbox_run_sources, make_inbox_sensor
+from dagster_project.resources import RegiocodeResource
+from dagster_project.sensors import inbox_run_sources, inbox_sources, make_inbox_sensor
 
 ROSSTAT_JOB, EUROSTAT_JOB = "rosstat_inbox_refresh", "eurostat_inbox_refresh"
 WORKBOOK = "Регионы России 2024 - Раздел 8.xlsx"
@@ -35,8 +37,10 @@ def drop(folder: Path, name: str, data: bytes, mtime: float) -> Path:
 
 
 def tick(sensor, cursor: str | None):  # noqa: ANN001 - a SensorDefinition
-    """One evaluation, as the daemon runs it; returns the tick data (run requests, skip, cursor)."""
-    with build_sensor_context(cursor=cursor, sensor_name=sensor.name) as context:
+    """One evaluation, as the daemon runs it (the resource read from the environment, as in Definitions);
+    returns the tick data (run requests, skip, cursor)."""
+    with build_sensor_context(cursor=cursor, sensor_name=sensor.name,
+                              resources={"regiocode": RegiocodeResource()}) as context:
         return sensor.evaluate_tick(context)
 
 
@@ -116,7 +120,18 @@ def test_eurostat_sensor_watches_its_own_folder(home: Path, monkeypatch: pytest.
     monkeypatch.setenv("REGIOCODE_SOURCES", "demo,eurostat")
     (request,) = tick(rosstat, None).run_requests
     assert request.run_config["resources"]["regiocode"]["config"]["sources"] == ["eurostat", "rosstat"]
-    assert inbox_run_sources("eurostat") == ["eurostat"]
+    assert inbox_run_sources("eurostat", ["demo"]) == ["eurostat"]
+    assert inbox_run_sources("rosstat", ["demo", "eurostat"]) == ["eurostat", "rosstat"]
+
+
+def test_every_source_that_accepts_files_has_a_sensor() -> None:
+    """The sensors follow the registry: one per source with file kinds (not the demo)."""
+    from dagster_project.definitions import defs
+    from dagster_project.sources.registry import SOURCES
+
+    assert inbox_sources() == [s.name for s in SOURCES if s.file_kinds] and "demo" not in inbox_sources()
+    for name in inbox_sources():
+        assert defs.resolve_sensor_def(f"{name}_inbox_sensor").job_name == f"{name}_inbox_refresh"
 
 
 def test_definitions_wire_each_sensor_to_its_source_job() -> None:

@@ -5,7 +5,7 @@
 -- One value per territory, catalog indicator and year: the latest release of the active sources,
 -- in the catalog unit, with derived indicators filled in where a source publishes only their parts.
 --   * scale: a source mapping's factor from the published unit to the catalog unit
---     (indicator_sources_rosstat / indicator_sources_eurostat; values stay as published in raw);
+--     (the mapping seeds the var source_mappings lists; values stay as published in raw);
 --   * unit_conversions: rows a source prints in another unit than the rest of its table (Rosstat's
 --     federation row of the budget tables in billion rub) are mapped and converted;
 --   * derived_indicators: e.g. R&D share of GRP = R&D expenditure / GRP x 100, budget per capita =
@@ -22,13 +22,21 @@ with observations as (
 
 scales as (
 
-    select 'rosstat' as source, indicator_code, table_code as source_table, cast(scale as double) as scale
-    from {{ ref('indicator_sources_rosstat') }}
-    where nullif(trim(cast(table_code as varchar)), '') is not null
-    union all
-    select 'eurostat' as source, indicator_code, dataset as source_table, cast(scale as double) as scale
-    from {{ ref('indicator_sources_eurostat') }}
-    where nullif(trim(dataset), '') is not null
+    {% for mapping in var('source_mappings') %}
+    {% if not loop.first %}union all{% endif %}
+    select
+        '{{ mapping.source }}' as source,
+        indicator_code,
+        cast({{ mapping.table_column }} as varchar) as source_table,
+        cast(scale as double) as scale,
+        {{ 'true' if mapping.per_dataset else 'false' }} as per_dataset
+    from {{ ref(mapping.seed) }}
+    where nullif(trim(cast({{ mapping.table_column }} as varchar)), '') is not null
+    {% else %}
+    select null::varchar as source, null::varchar as indicator_code, null::varchar as source_table,
+        null::double as scale, false as per_dataset
+    where false
+    {% endfor %}
 
 ),
 
@@ -76,7 +84,7 @@ scaled as (
     from mapped as m
     left join scales as s
         on s.source = m.source and s.indicator_code = m.indicator_code
-        and (m.source <> 'eurostat' or s.source_table = m.dataset)
+        and (not s.per_dataset or s.source_table = m.dataset)
     where m.indicator_code is not null
 
 ),

@@ -37,7 +37,7 @@ from dagster_project.sources.base import (
     SourceError,
     empty_frame,
 )
-from dagster_project.sources.eurostat_formats import ParsedTable, parse_bytes
+from dagster_project.sources.eurostat.formats import ParsedTable, parse_bytes
 
 SOURCE = "eurostat"
 YEAR = re.compile(r"\d{4}")

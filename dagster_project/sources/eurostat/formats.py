@@ -11,7 +11,7 @@ still found in archives and inboxes:
 Every reader returns a :class:`ParsedTable`: the cells exactly as published (value text, flag
 letters, the time label), where each came from (``cell_ref``), and the dimension codes of each
 series. Decoding values and flags, resolving regions and indicators happens once, downstream, in
-:mod:`dagster_project.sources.eurostat_mapping`, so the four formats cannot drift apart.
+:mod:`dagster_project.sources.eurostat.mapping`, so the four formats cannot drift apart.
 Parsing is vectorised with pandas because a whole dataset is hundreds of thousands of cells.
 """
 
@@ -21,15 +21,16 @@ import csv
 import gzip
 import io
 import json
-import os
 import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dagster_project.settings import max_unpacked_bytes
 from dagster_project.sources.base import SourceError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -51,17 +52,13 @@ class ParsedTable:
     notes: list[str] = field(default_factory=list)
 
 
-def max_unpacked_bytes() -> int:
-    """The most a gzip body or file may unpack to (``REGIOCODE_MAX_UNPACKED_MB``, default 1024 MB)."""
-    return int(float(os.environ.get("REGIOCODE_MAX_UNPACKED_MB", "1024")) * 1024 * 1024)
-
-
 def decompress_if_gzip(data: bytes, what: str, limit: int | None = None) -> bytes:
     """Undo gzip when the bytes start with its magic number.
 
     Eurostat sends ``compressed=true`` bodies as gzip *without* a Content-Encoding header, and
     downloaded files may or may not be compressed, so the content decides, not the name.
-    Unpacking stops at ``limit`` bytes (default :func:`max_unpacked_bytes`): a few kilobytes of
+    Unpacking stops at ``limit`` bytes (default ``REGIOCODE_MAX_UNPACKED_MB``, see
+    :func:`dagster_project.settings.max_unpacked_bytes`): a few kilobytes of
     gzip can expand to gigabytes (a compression bomb), which must be a clear error naming the
     input, not an exhausted machine.
     """
@@ -120,6 +117,12 @@ def sniff_format(text: str, what: str) -> str:
 # TSV (current API and retired bulk download)
 
 
+def _text_frame(text: str, sep: str, **options: Any) -> pd.DataFrame:
+    """Every cell of a delimited text as a string: nothing becomes NaN (``:`` and empty cells are data here)."""
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False, engine="c",
+                       **options)
+
+
 def parse_tsv(text: str, what: str) -> ParsedTable:
     """Read Eurostat's TSV: series codes comma-joined in column 1, one column per period.
 
@@ -127,16 +130,7 @@ def parse_tsv(text: str, what: str) -> ParsedTable:
     dimension (``freq,unit,geo\\TIME_PERIOD`` now, ``unit,geo\\time`` in the bulk files). Years may
     run either way and carry a trailing space. A cell is ``value``, ``value flags`` or ``:``.
     """
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep="\t",
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        header=0,
-        engine="c",
-        quoting=3,
-    )
+    frame = _text_frame(text, "\t", header=0, quoting=3)
     if frame.shape[1] < 2:
         raise SourceError(f"{what}: TSV has no period columns")
     head = frame.columns[0]
@@ -247,14 +241,7 @@ def parse_sdmx_csv(text: str, what: str) -> ParsedTable:
     confidentiality status says why. Headers and codes may carry labels (``geo:Geopolitical
     entity`` / ``DE:Germany`` with ``labels=both``); only the code before the colon is kept.
     """
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=",",
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        engine="c",
-    )
+    frame = _text_frame(text, ",")
     frame.columns = [str(c).split(":", 1)[0].strip() for c in frame.columns]
     for required in ("TIME_PERIOD", "OBS_VALUE"):
         if required not in frame.columns:

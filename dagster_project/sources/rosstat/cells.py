@@ -16,7 +16,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from .base import SourceError
+from ..base import SourceError
 
 # An xlsx that unpacks to more than this is refused (zip-bomb guard); the yearbook's largest
 # section unpacks to about 15 MB.
@@ -126,9 +126,6 @@ class Cell:
     flag: str | None = None
     footnote: int | None = None
     problem: str | None = None
-
-
-EMPTY = Cell()
 
 
 def parse_cell(cell: object) -> Cell | None:

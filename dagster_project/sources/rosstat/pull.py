@@ -21,7 +21,9 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from .base import SourceError
+from dagster_project.files import write_json_atomic
+
+from ..base import SourceError
 
 USER_AGENT = "regiocode/0.1 (+regional statistics warehouse)"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -74,17 +76,6 @@ def load_state(state_path: Path) -> dict[str, dict]:
         raise SourceError(f"{state_path}: pull state is not readable JSON: {exc}") from None
     return state if isinstance(state, dict) else {}
 
-
-def _write_atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _download_once(client: httpx.Client, url: str, target: Path, known: dict) -> tuple[Path | None, dict]:
@@ -144,7 +135,7 @@ def pull_rosstat_urls(
     try:
         for url in urls:
             path = _pull_one(client, url, download_dir, state, retries, backoff)
-            _write_atomic_text(state_path, json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True))
+            write_json_atomic(state_path, state)
             if path is not None:
                 changed.append(path)
     finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dagster_project.settings import SEEDS_DIR
+from dagster_project.seeds import read_seed
 from dagster_project.sources.base import ImportBatch
 
 DEMO_SEED = 42
@@ -81,14 +81,13 @@ class DemoRegister:
     indicators: pd.DataFrame  # catalog rows
 
 
-def load_register(seeds_dir: Path = SEEDS_DIR) -> DemoRegister:
-    regions = pd.read_csv(seeds_dir / "regions.csv", dtype=str, keep_default_na=False)
-    indicators = pd.read_csv(seeds_dir / "indicators.csv", dtype=str, keep_default_na=False)
-    return DemoRegister(regions=regions, indicators=indicators)
+def load_register(seeds_dir: Path | None = None) -> DemoRegister:
+    """The register and catalog seeds the panel is drawn for (``seeds_dir``: another project's seeds)."""
+    return DemoRegister(regions=read_seed("regions", seeds_dir), indicators=read_seed("indicators", seeds_dir))
 
 
 def demo_batch(
-    seeds_dir: Path = SEEDS_DIR, seed: int = DEMO_SEED, retrieved_at: datetime | None = None
+    seeds_dir: Path | None = None, seed: int = DEMO_SEED, retrieved_at: datetime | None = None
 ) -> ImportBatch:
     """The bundled demo dataset as an import batch (both releases)."""
     register = load_register(seeds_dir)

@@ -1,15 +1,9 @@
-"""The Eurostat source: regional statistics (NUTS) from files or from the dissemination API.
+"""Eurostat files someone downloaded or dropped in the inbox, in the raw contract.
 
-Two entry points, both returning the raw contract (:class:`~dagster_project.sources.base.ImportBatch`):
-
-* :func:`import_eurostat_files` reads files someone downloaded or dropped in the inbox, in any
-  format Eurostat has published (API TSV, retired bulk TSV, SDMX-CSV, JSON-stat; gzip or not).
-  Files of datasets the catalog does not map are imported all the same, without indicator codes.
-* :func:`pull_eurostat` (in :mod:`.eurostat_http`, re-exported here) downloads the datasets the
-  mapping seed names, skipping those whose "last update of data" has not changed.
-
-Both keep every observation as published (value, flags, unit, geo code) and add the register
-code (via the NUTS correspondence seed) and the catalog indicator (via the mapping seed).
+:func:`import_eurostat_files` reads any format Eurostat has published (API TSV, retired bulk TSV,
+SDMX-CSV, JSON-stat; gzip or not). Files of datasets the catalog does not map are imported all the
+same, without indicator codes. A download kept by :mod:`.pull` carries a ``.meta.json`` sidecar (URL,
+dataset, release), which is read here so that re-importing the download folder reproduces the rows.
 """
 
 from __future__ import annotations
@@ -22,23 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.sources.base import ImportBatch, SourceError
-from dagster_project.sources.eurostat_formats import parse_release_date
-from dagster_project.sources.eurostat_http import DEFAULT_BASE_URL, META_SUFFIX, pull_eurostat
-from dagster_project.sources.eurostat_mapping import (
+from dagster_project.sources.eurostat.formats import parse_release_date
+from dagster_project.sources.eurostat.mapping import (
     MappingRule,
     RegionResolver,
     load_rules,
     make_batch,
     raw_from_bytes,
 )
-
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "META_SUFFIX",
-    "dataset_from_filename",
-    "import_eurostat_files",
-    "pull_eurostat",
-]
+from dagster_project.sources.eurostat.pull import META_SUFFIX
 
 _FILENAME_NOISE = re.compile(r"(_filtered|_(en|fr|de))+$")
 
