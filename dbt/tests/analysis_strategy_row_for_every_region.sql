@@ -4,8 +4,7 @@ with expected as (
 
     select distinct v.region_code, v.period as year
     from {{ ref('int_indicator_values_comparable') }} as v
-    where v.universe is not null
-      and v.level in ({% for l in var('universe_levels') %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    where {{ is_comparison_region('v.universe', 'v.level') }}
 
 )
 

@@ -1,6 +1,6 @@
 """The SQL statistics macros of the analysis marts, checked without dbt.
 
-DuckDB has no Student t CDF, so ``macros/analysis_statistics.sql`` computes the p-value of a correlation
+DuckDB has no Student t CDF, so ``macros/analysis_t_tail_probability.sql`` computes the p-value of a correlation
 from the t distribution's finite series. These tests render the macros with plain Jinja2 (they use no dbt
 context), evaluate them in an in-memory DuckDB and compare with values worked out independently: the
 textbook continued fraction of the regularised incomplete beta (written out below), closed forms for
@@ -21,8 +21,8 @@ MACROS = Path(__file__).resolve().parents[2] / "dbt" / "macros"
 
 
 def _render(sql: str) -> str:
-    """Render `sql` with the analysis macros in scope."""
-    source = (MACROS / "analysis_statistics.sql").read_text() + (MACROS / "analysis_random.sql").read_text()
+    """Render `sql` with the analysis macros (one per file, ``analysis_*.sql``) in scope."""
+    source = "".join(path.read_text() for path in sorted(MACROS.glob("analysis_*.sql")))
     return jinja2.Environment().from_string(source + sql).render()
 
 

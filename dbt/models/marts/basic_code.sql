@@ -1,4 +1,4 @@
--- Basic code of neo-industrial development (seed 004, formula 2):
+-- Basic code of neo-industrial development (formula 2 of the code-based model; doc paper_code_model in models/_papers.md):
 --   NID(T) = sum over t0 <= t <= T of a(T - t) * ID(t),  a(k) = lambda^k  (var nid_lambda, default 1).
 -- With lambda = 1 and no gaps this telescopes to (P+I+S)(T) - (P+I+S)(t0) (tested).
 with industrial_development as (

@@ -6,8 +6,7 @@ with observations as (
 )
 
 select
-    cast('{{ var("build_id") }}' as varchar) as build_id,
-    cast('{{ var("data_label") }}' as varchar) as data_label,
+    {{ build_columns() }},
     current_timestamp as built_at,
     string_agg(distinct source, ', ' order by source) as sources,
     string_agg(distinct release, ', ' order by release) as releases,

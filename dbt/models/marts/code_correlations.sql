@@ -1,8 +1,11 @@
--- The empirical check of seed 004 (Fig. 2): for each pair of the correlation_pairs seed, scope, group and
+-- The empirical check of the code-based model (its Fig. 2; doc paper_code_model in models/_papers.md): for each pair of the correlation_pairs seed, scope, group and
 -- method (levels, year-on-year changes, cross-section per year), the Pearson correlation r, the OLS line
 -- y = intercept + slope x, R^2 = r^2, n, and the two-sided p-value of H0: rho = 0 (t = r sqrt((n-2)/(1-r^2))
--- with n - 2 df; DuckDB has no t CDF, see macros/analysis_statistics.sql). Statistics are rounded to 12
+-- with n - 2 df; DuckDB has no t CDF, see macro analysis_correlation_p_value). Statistics are rounded to 12
 -- significant digits so that a rebuild gives the same numbers whatever the aggregation order.
+{#- The grain: one row per pair, scope, group, method and (for a cross-section) year. -#}
+{%- set grain = ['pair_code', 'scope', 'group_code', 'method', 'year'] %}
+
 with points as (
 
     select * from {{ ref('int_analysis_correlation_points') }}
@@ -18,11 +21,7 @@ pairs as (
 fitted as (
 
     select
-        pair_code,
-        scope,
-        group_code,
-        method,
-        year,
+        {{ grain | join(', ') }},
         any_value(x_indicator) as x_indicator,
         any_value(education_measure) as education_measure,
         count(*) as n,
@@ -38,7 +37,7 @@ fitted as (
         case when var_pop(x) > 1e-20 * greatest(1.0, max(abs(x))) ^ 2 then var_pop(x) else 0.0 end as var_x,
         case when var_pop(y) > 1e-20 * greatest(1.0, max(abs(y))) ^ 2 then var_pop(y) else 0.0 end as var_y
     from points
-    group by pair_code, scope, group_code, method, year
+    group by {{ grain | join(', ') }}
 
 ),
 
@@ -53,13 +52,11 @@ expected_groups as (
     cross join (
         select 'district_pooled' as scope, nullif(parent_code, '') as group_code
         from {{ ref('regions') }}
-        where nullif(universe, '') is not null
-          and level in ({% for l in var('universe_levels') %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        where {{ is_comparison_region("nullif(universe, '')") }}
         union
         select 'country_pooled' as scope, country as group_code
         from {{ ref('regions') }}
-        where nullif(universe, '') is not null
-          and level in ({% for l in var('universe_levels') %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        where {{ is_comparison_region("nullif(universe, '')") }}
     ) as g
     where g.group_code is not null
 
@@ -95,11 +92,9 @@ tested as (
 statistics as (
 
     select
-        t.pair_code,
-        t.scope,
-        t.group_code,
-        t.method,
-        t.year,
+        {%- for column in grain %}
+        t.{{ column }},
+        {%- endfor %}
         p.y_indicator,
         t.x_indicator,
         t.education_measure,
@@ -133,11 +128,7 @@ statistics as (
 )
 
 select
-    pair_code,
-    scope,
-    group_code,
-    method,
-    year,
+    {{ grain | join(', ') }},
     y_indicator,
     x_indicator,
     education_measure,

@@ -10,18 +10,10 @@ pivoted as (
     select
         region_code,
         year,
-        max(case when family = 'production' then code end) as production_code,
-        max(case when family = 'institutional' then code end) as institutional_code,
-        max(case when family = 'social' then code end) as social_code,
-        max(case when family = 'production' then coverage end) as production_coverage,
-        max(case when family = 'institutional' then coverage end) as institutional_coverage,
-        max(case when family = 'social' then coverage end) as social_coverage,
-        max(case when family = 'production' then null_reason end) as production_null_reason,
-        max(case when family = 'institutional' then null_reason end) as institutional_null_reason,
-        max(case when family = 'social' then null_reason end) as social_null_reason,
-        max(case when family = 'production' then null_reason_ru end) as production_null_reason_ru,
-        max(case when family = 'institutional' then null_reason_ru end) as institutional_null_reason_ru,
-        max(case when family = 'social' then null_reason_ru end) as social_null_reason_ru
+        -- production_code, institutional_code, social_code, then the coverages, the reasons and the Russian reasons
+        {%- for measure in ['code', 'coverage', 'null_reason', 'null_reason_ru'] %}
+        {{ pivot_max('family', measure, code_families()) }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from long
     group by region_code, year
 

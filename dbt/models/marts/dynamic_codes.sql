@@ -1,4 +1,4 @@
--- Dynamic codes: the rate of change of each defining code (seed 004, formula 1).
+-- Dynamic codes: the rate of change of each defining code (formula 1 of the code-based model; doc paper_code_model in models/_papers.md).
 --   innovation = P'(t), information = I'(t), value-and-competence = S'(t), ID = their sum.
 -- Year-on-year difference; across a gap of k years (code missing in between) divided by k.
 with codes as (
@@ -41,9 +41,8 @@ pivoted as (
     select
         region_code,
         year,
-        max(case when family = 'production' then rate end) as innovation_code,
-        max(case when family = 'institutional' then rate end) as information_code,
-        max(case when family = 'social' then rate end) as value_competence_code,
+        -- innovation_code, information_code, value_competence_code: the rate of P, I and S
+        {{ pivot_max('family', 'rate', code_families(), code_families().values() | list) }},
         max(gap_years) as max_gap_years
     from rates
     group by region_code, year

@@ -1,10 +1,11 @@
 -- The support instruments a briefing proposes: for each comparison region's weakest defining code family and
 -- weakest dynamic code (int_analysis_weak_codes; ties all kept), the var('instruments_per_code') most relevant
--- instruments of the survey (seed 004, Table 1: % of respondents), with the survey's title and citation.
+-- instruments of the survey (Table 1 of the code-based model paper: % of respondents), with the survey's title
+-- and citation.
 --   weakest family        instruments whose code_family is that family (all sections acting on it);
 --   weakest dynamic code  instruments of the section named for it (information, value_competence, innovation).
 -- The analyst's survey (seed analyst_survey_instruments, described in analyst_surveys) takes precedence for every
--- code it covers. Where no survey covers the weak code (seed 004's survey has no section for the production family
+-- code it covers. Where no survey covers the weak code (the paper's survey has no section for the production family
 -- and its innovation code) the row says so (match_type no_survey_section, no instrument), and, unless a surveyed
 -- code is tied for weakest, the instruments for the weakest code that a survey covers follow as
 -- match_type fallback_next_weakest.

@@ -1,3 +1,5 @@
+-- Published as marts.indicators: the alias gives the table the seed's name, which the model cannot have (dbt
+-- names are unique across seeds and models).
 {{ config(alias="indicators") }}
 -- The indicator catalog (reference): family, direction, weight, transform, comparability rule, and
 -- the weights a comparison universe sets instead of the catalog's (seed universe_indicator_weights).

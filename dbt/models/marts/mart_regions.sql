@@ -1,3 +1,5 @@
+-- Published as marts.regions: the alias gives the table the seed's name, which the model cannot have (dbt
+-- names are unique across seeds and models).
 {{ config(alias="regions") }}
 -- The region register (reference): territories, their names, hierarchy and validity.
 select

@@ -2,7 +2,7 @@
 -- structure of int_analysis_peer_profiles:
 --   domestic          regions of the same country (and universe);
 --   foreign_analogue  regions of other countries, compared on their within-universe standardised profiles
---                     (seed 000's "foreign experience": Ural regions vs European old industrial regions).
+--                     (the "foreign experience" the strategy paper asks for: Ural regions vs European old industrial regions).
 -- distance = sqrt( sum_f w_f (z_region,f - z_peer,f)^2 / sum_f w_f ) over the features both regions have;
 -- a pair is compared only when those features carry at least var('coverage_threshold') of the region's
 -- feature weight. Shared strengths: features where both are at least var('peers_strength_z') sd above their

@@ -11,7 +11,7 @@
 -- Cost: one row per draw and region-year with the three family codes and the composite side by side (lists of
 -- values and weights, no row per indicator or per family), ranked per draw with one window per measure.
 
-{%- set families = ['production', 'institutional', 'social'] %}
+{%- set families = code_families() | list %}
 {%- set methods = var('rank_normalisations') %}
 {%- set measures = ['composite', 'production_code', 'institutional_code', 'social_code'] %}
 

@@ -1,6 +1,6 @@
--- The strategy recommendation of seed 000 per comparison region and year: the three scores against their
--- thresholds, the decision and its reasons (int_analysis_strategy_decisions), and what smart specialisation
--- would build on:
+-- The strategy recommendation (Akulov and Chelombitko's rule; doc paper_strategy in models/_papers.md) per
+-- comparison region and year: the three scores against their thresholds, the decision and its reasons
+-- (int_analysis_strategy_decisions), and what smart specialisation would build on:
 --   candidate domains       catalog indicators where the region is in the top quartile of its percentile group
 --                           (the country, see var('strategy_percentile_scope')) that year
 --                           (percentile >= var('strategy_domain_percentile'), direction-aware), strongest first,
@@ -30,7 +30,7 @@ catalog as (
 
     select indicator_code, name_en, name_ru, family, direction
     from {{ ref('indicators') }}
-    where family in ('production', 'institutional', 'social') and weight > 0
+    where family in ({{ sql_list(code_families()) }}) and weight > 0
 
 ),
 
