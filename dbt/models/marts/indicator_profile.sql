@@ -10,14 +10,13 @@
 --   value_5y_before
 --   country_value     the country's value of the same year, in the same unit
 --   percent_of_country  100 x value / country_value (null when either is not positive: a negative migration
---                     balance has no share of the country's)
+--                     balance has no share of the country's); also one and five years earlier, so that a money
+--                     value's nominal change can be read against the country's
 --   rank, n_regions   position among the comparison regions of the same universe and year that have the comparable
 --                     value (1 = best, direction-aware; ties share the best rank), the same rule as the codes'
 --                     ranks in rank_intervals
 -- Context indicators (population, GRP, area, urban share) are included: they carry weight 0 in the codes but a
 -- reader needs them to place a region.
-{%- set levels = var('universe_levels') %}
-
 with comparable as (
 
     select * from {{ ref('int_indicator_values_comparable') }}
@@ -56,8 +55,7 @@ comparison_regions as (
 
     select *
     from shown
-    where universe is not null
-      and level in ({% for l in levels %}'{{ l }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    where {{ is_comparison_region() }}
 
 ),
 
@@ -82,6 +80,17 @@ countries as (
     from shown
     where level = 'country'
 
+),
+
+with_country as (
+
+    select
+        r.*,
+        k.country_value,
+        case when r.value > 0 and k.country_value > 0 then 100.0 * r.value / k.country_value end as percent_of_country
+    from ranked as r
+    left join countries as k on k.country = r.country and k.indicator_code = r.indicator_code and k.year = r.year
+
 )
 
 select
@@ -98,17 +107,18 @@ select
     r.value,
     before_1.value as value_1y_before,
     before_5.value as value_5y_before,
-    k.country_value,
-    case when r.value > 0 and k.country_value > 0 then 100.0 * r.value / k.country_value end as percent_of_country,
+    r.country_value,
+    r.percent_of_country,
+    before_1.percent_of_country as percent_of_country_1y_before,
+    before_5.percent_of_country as percent_of_country_5y_before,
     r.rank,
     r.n_regions,
     {{ build_columns() }}
-from ranked as r
-left join ranked as before_1
+from with_country as r
+left join with_country as before_1
     on before_1.region_code = r.region_code and before_1.indicator_code = r.indicator_code
     and before_1.year = r.year - 1
-left join ranked as before_5
+left join with_country as before_5
     on before_5.region_code = r.region_code and before_5.indicator_code = r.indicator_code
     and before_5.year = r.year - 5
-left join countries as k on k.country = r.country and k.indicator_code = r.indicator_code and k.year = r.year
 where r.value is not null
