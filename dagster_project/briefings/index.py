@@ -26,6 +26,7 @@ from dagster_project.briefings.formatting import (
 )
 from dagster_project.briefings.messages import TEMPLATES_DIR, load_messages, localised
 from dagster_project.briefings.view_codes import latest_row, rank_text, year_rows
+from dagster_project.briefings.view_groups import MIN_DISTRICT_REGIONS
 
 CODE_FIELDS = ("production_code", "institutional_code", "social_code")
 RANK_FIELDS = ("point_rank", "n_regions", "rank_low", "rank_high")
@@ -37,7 +38,8 @@ def index_entry(context: Mapping[str, Any]) -> dict[str, Any]:
     region = as_mapping(context.get("region"))
     latest = latest_row(year_rows(context), context.get("latest_year"))
     entry = {key: region.get(key) for key in ("code", "name_ru", "name_en", "district_code", "district_name_ru",
-                                              "district_name_en", "country", "country_name_ru", "country_name_en")}
+                                              "district_name_en", "district_regions", "country", "country_name_ru",
+                                              "country_name_en")}
     entry.update({field: latest.get(field) for field in (*CODE_FIELDS, "nid")})
     entry["latest_year"] = latest.get("year", context.get("latest_year"))
     entry["demo"] = is_demo(context.get("demo"))
@@ -75,7 +77,9 @@ def _index_row(entry: Mapping[str, Any], t: Mapping[str, str], lang: str) -> dic
     rank = rank_text({k: entry.get(k) for k in RANK_FIELDS}, t, lang)
     decision = entry.get("decision")
     name = localised(entry, "name", lang, fallback=entry.get("code"))
-    district = localised(entry, "district_name", lang, fallback="")
+    # a district of one comparison region (Saarland in Saarland) is no group of its own
+    comparable = (as_float(entry.get("district_regions")) or 0) >= MIN_DISTRICT_REGIONS
+    district = localised(entry, "district_name", lang, fallback="") if comparable else DASH
     country = localised(entry, "country_name", lang, fallback=entry.get("country"))
     return {
         "name": name,

@@ -44,7 +44,7 @@ def quality_section(context: Mapping[str, Any], latest_year: str, say: Say) -> d
                            family=_family(m.get("family"), say), last=last))
     confidential = [
         say("confidential_item", name=localised(c, "name", lang, fallback=c.get("indicator_code")),
-            years=", ".join(format_year(y) for y in c.get("years") or []), source=text_or_dash(c.get("source")))
+            years=", ".join(format_year(y) for y in c.get("years") or []), source=_source_name(c.get("source"), say))
         for c in records(quality.get("confidential"))
     ]
     revisions = [

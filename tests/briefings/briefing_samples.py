@@ -173,7 +173,8 @@ def make_context(name_ru: str = "Свердловская область", name_
              "regions": 85},
         ],
         "coverage_notes": [
-            {"year": 2003, "family": "production", "reason": "only 0.57 of the family weight present (needs 2/3)"}
+            {"year": 2003, "family": "production", "reason": "only 0.57 of the family weight present (needs 2/3)",
+             "reason_ru": "только 0,57 веса семейства (нужно 2/3)"}
         ],
         "top_contributions": [
             {

@@ -5,10 +5,11 @@ Used by the language tests on every rendered briefing (HTML text and PDF text fr
 - **jargon**: the project's file names for the papers ("seed 000", "seed 004"), dbt/seed/dataset
   identifiers in snake_case (``demo_panel``, ``regions_of_russia``, ``smart_specialisation``), and
   ASCII stand-ins for mathematical signs (``>=``, ``<=``);
-- **runs of the other script**: in a Russian briefing, two or more consecutive Latin words (an
-  English phrase); in an English briefing, any Cyrillic word. Single Latin tokens in Russian text are
-  symbols, not language (P, I, S, ID, NID, r, p, n, R², NUTS, PDF, UTC), and are allowed; so is the
-  bibliographic title of an English-language paper in a Russian reference list, passed in ``allowed``.
+- **runs of the other script**: in a Russian briefing, any English word (consecutive ones are one run); in
+  an English briefing, any Cyrillic word. All-capital tokens in Russian text are symbols and codes, not
+  language (P, I, S, ID, NID, R², NUTS, NACE, PDF, UTC, RU-SVE), and so are the statistical letters r, p, n, x,
+  y, t, k and the product's name; the bibliographic title of an English-language paper in a Russian reference
+  list is passed in ``allowed``.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ JARGON = (
     re.compile(r"(?<![<>=!])(?:>=|<=)(?![<>=])"),
 )
 
-_LATIN_WORD = r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]"
-# Two or more Latin words separated by spaces or light punctuation: an English phrase in Russian text.
-_LATIN_RUN = re.compile(rf"{_LATIN_WORD}(?:[ \u00a0,:;&/()\-–]+{_LATIN_WORD})+")
+# A word of the other language: Latin letters with at least one lower-case letter (an all-capital token such as
+# NUTS, PDF, UTC, RU-SVE, P, ID is a symbol or a code, not English).
+_LATIN_WORD = re.compile(r"(?<![\w/])[A-Za-z]*[a-z][A-Za-z]*(?:['’-][A-Za-z]+)*(?![\w])")
 _CYRILLIC_WORD = re.compile(r"[А-Яа-яЁё]{2,}")
 _URL = re.compile(r"https?://\S+")
-# Latin tokens a Russian briefing legitimately strings together: symbols and names of classifications.
-_SYMBOL_RUNS = re.compile(r"^(?:(?:P|I|S|ID|NID|NUTS|NACE|PDF|UTC|OKVED|R&D|r|p|n)[ \u00a0,:;/()\-–]*)+$")
+# Latin words a Russian briefing legitimately prints: statistical symbols and the product's name.
+_ALLOWED_LATIN = {"r", "p", "n", "t", "k", "x", "y", "regiocode"}
 
 
 def _normalise(text: str) -> str:
@@ -45,13 +46,26 @@ def jargon(text: str) -> list[str]:
 
 
 def other_script_runs(text: str, lang: str, allowed: Iterable[str] = ()) -> list[str]:
-    """Phrases in the other language's script: Latin runs in Russian text, Cyrillic words in English text."""
+    """Words of the other language's script: Latin words in Russian text (each English word counts, and
+    consecutive ones count as one run), Cyrillic words in English text. ``allowed`` phrases (the bibliographic
+    title of an English-language paper in a Russian reference list) are taken out first."""
     text = _URL.sub(" ", _normalise(text))
     for phrase in allowed:
         text = text.replace(_normalise(phrase), " ")
     if lang == "en":
         return _CYRILLIC_WORD.findall(text)
-    return [m.group(0) for m in _LATIN_RUN.finditer(text) if not _SYMBOL_RUNS.match(m.group(0))]
+    runs: list[str] = []
+    last_end = -10
+    for match in _LATIN_WORD.finditer(text):
+        word = match.group(0)
+        if word.lower() in _ALLOWED_LATIN:
+            continue
+        if runs and re.fullmatch(r"[\s\dA-Z,.:;&()\-–]*", text[last_end:match.start()]):
+            runs[-1] += text[last_end:match.end()]
+        else:
+            runs.append(word)
+        last_end = match.end()
+    return runs
 
 
 def html_text(html: str) -> str:
