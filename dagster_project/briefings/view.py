@@ -191,7 +191,8 @@ def _answer_todo(strategy: Mapping[str, Any] | None, instruments: Mapping[str, A
     proposing = [g for g in instruments.get("groups", []) if g["weak"] and g["rows"]]
     if proposing:
         group, top = proposing[0], proposing[0]["rows"][0]
-        key = "answer_instrument_indicative" if instruments.get("indicative") else "answer_instrument"
+        key = "answer_instrument" if group["kind"] == "family" else "answer_instrument_dynamic"
+        key += "_indicative" if instruments.get("indicative") else ""
         parts.append(say(key, code=group["code"], instrument=top["name"], relevance=top["relevance"]))
     elif instruments.get("groups"):
         parts.append(say.t["answer_no_weak_code"])

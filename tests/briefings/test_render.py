@@ -131,8 +131,8 @@ def test_first_page_answers_where_what_changed_what_to_do_in_russian(texts: dict
     assert "Свердловская область занимает 3‑е место из 83 регионов России с тремя кодами" in first_page
     assert "от 2 до 6 места" in first_page
     assert "Самый сильный код — производственный код P (2‑е место из 85)" in first_page
-    assert "институциональный код I (14‑е место из 84), но и он выше медианы регионов России: слабых кодов у " \
-           "региона нет" in first_page
+    assert "институциональный код I (14‑е место из 84), но и он выше медианы регионов России: слабых " \
+           "определяющих кодов у региона нет" in first_page
     assert "ВРП на душу населения: 1 371 665 руб. в 2023 г., 142 % от уровня страны" in first_page
     # what changed: ID 2023 = 0.092 + 0.110 − 0.050 = +0.152; NID 0.332; rank 2 → 3; the driver in real terms
     assert "сумма трёх кодов изменилась на +0,152" in first_page and "достиг 0,332" in first_page
@@ -144,8 +144,9 @@ def test_first_page_answers_where_what_changed_what_to_do_in_russian(texts: dict
            "(0,47 < 0,75)" in first_page
     assert "Сильные стороны, на которые можно опереться: ВРП на душу населения и уровень занятости населения" \
         in first_page
-    assert "информационный код I′) опрос [1] называет самым актуальным инструмент «Содействие участию в " \
-           "программах модернизации» (49,0 % респондентов)" in first_page
+    assert "Медленнее всего меняется информационный код I′ — ниже медианы группы; для него опрос [1] называет " \
+           "самым актуальным инструмент «Содействие участию в программах модернизации» (49,0 % респондентов)" \
+        in first_page
     # key indicators in real units: value, change over 1 and 5 years, % of the country, rank
     assert "ВРП на душу населения 2023 1 371 665 руб. +8,5 % +84,3 % 142 % 8 из 85" in first_page
     assert "Уровень занятости 2023 65,5 % +1,0 п. п. −0,7 п. п. 105 % 13 из 83" in first_page
@@ -192,7 +193,7 @@ def test_evidence_sections_in_english(texts: dict) -> None:
     # p = 0.0496 would round to 0.050 and contradict its star: a fourth decimal
     assert "Ural Federal District (regions together) 62 −0.63* −1.28 0.40 0.0496" in text
     assert "Researchers (Social code (S); last value: 2022)" in text
-    assert "Advanced technologies used: 2019, 2022 (demo)" in text
+    assert "Advanced technologies used: 2019, 2022 (Synthetic demo data)" in text  # the source named, not its id
     assert "The latest release changed 1 value: Indicator Year Was Now Change Release date Money income per " \
            "capita 2023 82,280.7 83,276.9 1.21% 1 September 2024" in text
     # references: both papers, by title, journal, year where known, and where to find them
