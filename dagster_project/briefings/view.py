@@ -217,7 +217,7 @@ def _meta(context: Mapping[str, Any], groups_: Groups, latest_year: str, say: Sa
 
 
 def _vintage(context: Mapping[str, Any], latest_year: str, say: Say) -> str:
-    release = latest_release(context, say.lang)
+    release = latest_release(context, say.lang, latest_year)
     if latest_year == DASH:
         return release
     if release == DASH:

@@ -118,7 +118,14 @@ def sources_line(context: Mapping[str, Any], say: Say) -> str:
     return ", ".join(names) if names else DASH
 
 
-def latest_release(context: Mapping[str, Any], lang: str) -> str:
-    """The date of the latest release the numbers were read from (a dash when no source gave one)."""
+def latest_release(context: Mapping[str, Any], lang: str, latest_year: str = DASH) -> str:
+    """The date of the latest release the numbers were read from (a dash when no source gave one, or when the
+    date precedes the data's own latest year: no release predates its data, so such a date is a source's
+    misreading, not something to print at the top of a briefing)."""
     dates = [str(p.get("release_date")) for p in records(context.get("provenance")) if p.get("release_date")]
-    return format_date(max(dates), lang) if dates else DASH
+    if not dates:
+        return DASH
+    latest = max(dates)
+    if latest_year != DASH and latest[:4].isdigit() and int(latest[:4]) < int(latest_year):
+        return DASH
+    return format_date(latest, lang)

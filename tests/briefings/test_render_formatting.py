@@ -399,3 +399,16 @@ def test_no_instruments_for_a_weakest_code_above_the_median() -> None:
     assert group["rows"] == [] and not group["weak"]
     assert "higher than in 84% of the comparison regions, above their median" in group["status"]
     assert view["answers"]["todo"].endswith("no support instruments are singled out.")
+
+
+def test_the_header_never_prints_a_release_older_than_its_data() -> None:
+    """A release cannot predate the data it carries: a source's misread date (a yearbook's '2000') stays in the
+    sources table, not at the top of every page."""
+    context = {"region": {"code": "RU-SVE"}, "latest_year": 2022, "codes": [{"year": 2022, "social_code": 0.5}],
+               "provenance": [{"source": "rosstat", "dataset": "regions_of_russia", "release_date": "2000-12-31"}]}
+    view = build_view(context, "en", charts=False)
+    assert view["data_vintage"] == "to 2022"
+    assert view["provenance"][0]["release_date"] == "31 December 2000"
+    assert view["provenance"][0]["dataset"] == "Regions of Russia. Socio-economic indicators (yearbook)"
+    context["provenance"][0]["release_date"] = "2023-12-20"
+    assert build_view(context, "en", charts=False)["data_vintage"] == "to 2022, release of 20 December 2023"
