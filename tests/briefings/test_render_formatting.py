@@ -408,7 +408,7 @@ def test_the_header_never_prints_a_release_older_than_its_data() -> None:
                "provenance": [{"source": "rosstat", "dataset": "regions_of_russia", "release_date": "2000-12-31"}]}
     view = build_view(context, "en", charts=False)
     assert view["data_vintage"] == "to 2022"
-    assert view["provenance"][0]["release_date"] == "31 December 2000"
+    assert view["provenance"][0]["release_date"] == f"31{NBSP}December 2000"
     assert view["provenance"][0]["dataset"] == "Regions of Russia. Socio-economic indicators (yearbook)"
     context["provenance"][0]["release_date"] = "2023-12-20"
-    assert build_view(context, "en", charts=False)["data_vintage"] == "to 2022, release of 20 December 2023"
+    assert build_view(context, "en", charts=False)["data_vintage"] == f"to 2022, release of 20{NBSP}December 2023"
