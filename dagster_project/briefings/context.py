@@ -145,7 +145,7 @@ QUERIES: dict[str, str] = {
         SELECT * EXCLUDE (build_id, data_label) FROM marts.instruments
         WHERE {_REGION_FILTER.format(col="region_code")}
         ORDER BY region_code, target_type, weak_code, addressed_code, match_type, instrument_rank NULLS FIRST""",
-    # The region's own series and its district's (seed 004's Fig. 2 is a district's), levels and changes.
+    # The region's own series and its district's (the code-model paper's Fig. 2 is a district's), levels and changes.
     "correlations": f"""
         SELECT r.region_code, c.pair_code, c.scope, c.group_code, c.method, c.label_ru, c.label_en,
                c.x_indicator, c.y_indicator, c.education_measure, c.code_illustrated, c.window_start, c.window_end,

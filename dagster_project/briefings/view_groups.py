@@ -36,18 +36,21 @@ class Groups:
     district_label: str  # "Federal district" / "NUTS 1 region"
     district_comparable: bool
     country: str
+    country_in_phrase: str
 
 
 def groups(context: Mapping[str, Any], say: Say) -> Groups:
     region = as_mapping(context.get("region"))
     lang = say.lang
     country = localised(region, "country_name", lang, fallback=region.get("country"))
+    # the country as it reads inside "regions of …" (English wants "the Russian Federation")
+    in_phrase = say.t.get(f"country_phrase_{region.get('country')}", country)
     universe = str(region.get("universe") or "")
     countries = [str(c) for c in region.get("universe_countries") or []]
     if f"group_{universe}" in say.t:
         group, group_of = say.t[f"group_{universe}"], say.t[f"group_{universe}_of"]
     elif countries and countries == [str(region.get("country"))]:
-        group, group_of = say("group_country", country=country), say("group_country_of", country=country)
+        group, group_of = say("group_country", country=in_phrase), say("group_country_of", country=in_phrase)
     elif universe:
         group, group_of = say("group_code", code=universe), say("group_code_of", code=universe)
     else:
@@ -63,4 +66,5 @@ def groups(context: Mapping[str, Any], say: Say) -> Groups:
         district_label=say.t.get(f"district_level_{level}", say.t["district_level_district"]),
         district_comparable=comparable,
         country=country,
+        country_in_phrase=in_phrase,
     )

@@ -57,7 +57,7 @@ def _percentile_group(strategy: Mapping[str, Any], context: Mapping[str, Any], g
     region = as_mapping(context.get("region"))
     group, country = strategy.get("percentile_group"), region.get("country")
     if group == country and group != region.get("universe") and region.get("universe_countries") != [country]:
-        return say("group_country_of", country=groups.country)
+        return say("group_country_of", country=groups.country_in_phrase)
     return groups.group_of
 
 

@@ -412,3 +412,17 @@ def test_the_header_never_prints_a_release_older_than_its_data() -> None:
     assert view["provenance"][0]["dataset"] == "Regions of Russia. Socio-economic indicators (yearbook)"
     context["provenance"][0]["release_date"] = "2023-12-20"
     assert build_view(context, "en", charts=False)["data_vintage"] == f"to 2022, release of 20{NBSP}December 2023"
+
+
+@pytest.mark.parametrize(("country", "name_en", "group"), [
+    ("DE", "Germany", "regions of Germany"),
+    ("UK", "United Kingdom", "regions of the United Kingdom"),
+])
+def test_a_universe_of_one_country_is_named_by_it(country: str, name_en: str, group: str) -> None:
+    """Once a country has enough regions to be its own universe, its briefings say so — from the data."""
+    context = _full_context()
+    context["region"] = {"code": f"{country}A1", "name_en": "Region", "country": country, "country_name_en": name_en,
+                         "universe": country, "universe_regions": 38, "universe_countries": [country]}
+    view = build_view(context, "en", charts=False)
+    assert {"label": "Compared with", "value": f"38 {group}"} in view["meta"]
+    assert view["codes_note"].startswith(f"Codes run from 0 (lowest) to 1 (highest) over all years of the {group}.")
