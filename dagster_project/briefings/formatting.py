@@ -270,7 +270,7 @@ def format_list(items: list[str], lang: str) -> str:
 
 
 _RU_SHORT_WORD = re.compile(r"(?<![\w\u00a0.,])([А-Яа-яЁёA-Za-z]{1,2}) (?=\S)")
-_RU_NUMBER_UNIT = re.compile(r"(\d) (?=(г\.|гг\.|%|тыс\.|млн|чел\.))")
+_RU_NUMBER_UNIT = re.compile(r"(\d) (?=(г\.|гг\.|%|тыс\.|млн|чел\.|руб\.|евро|года|лет|п\.|на\b|км))")
 _RU_DASH = re.compile(r" (—|–) ")
 _DIGIT_GROUP = re.compile(r"(?<=\d) (?=\d{3}\b)")
 
