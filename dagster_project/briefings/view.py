@@ -44,6 +44,7 @@ from dagster_project.briefings.view_codes import (
     contributions_year,
     latest_row,
     latest_with,
+    median_index,
     median_of,
     profile_legend,
     ranks_of_year,
@@ -139,7 +140,7 @@ def _answer_stand(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
     if len(ranked) >= 2:
         best = min(ranked, key=lambda c: (c["rank"] / (c["n"] or 1), c["name"]))
         worst = max(ranked, key=lambda c: (c["rank"] / (c["n"] or 1), c["name"]))
-        median = median_of(context, "universe", worst["year"], worst["field"])
+        median = median_of(median_index(context), "universe", worst["year"], worst["field"])
         below = median is not None and worst["value"] is not None and worst["value"] < median
         parts.append(say("answer_extremes", strongest=best["name"],
                          strongest_rank=format_ordinal(best["rank"], lang), strongest_n=format_int(best["n"], lang),
@@ -287,6 +288,7 @@ def build_view(
         "key_indicators": key_indicators(context, say),
         "key_indicators_note": say("key_indicators_note", group_of=groups_.group_of),
         "indicators": indicators_by_family(context, say),
+        "indicators_intro": say("indicators_intro", group_of=groups_.group_of),
         "has_codes": bool(latest),
         "codes_title": say("codes_title", year=latest_year),
         "codes": codes_table(context, upto, groups_, say),

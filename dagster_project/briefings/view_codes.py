@@ -86,13 +86,18 @@ def latest_with(rows: Sequence[Mapping[str, Any]], field: str) -> Mapping[str, A
     return {}
 
 
-def median_of(context: Mapping[str, Any], grouping: str, year: object, field: str) -> float | None:
+Medians = Mapping[tuple[str, str], Mapping[str, Any]]
+
+
+def median_index(context: Mapping[str, Any]) -> Medians:
+    """The district's and the universe's medians by (grouping, year), read once per briefing."""
+    return {(grouping, format_year(row.get("year"))): row
+            for grouping in ("district", "universe") for row in records(context.get(f"{grouping}_medians"))}
+
+
+def median_of(medians: Medians, grouping: str, year: object, field: str) -> float | None:
     """The median of ``field`` over the district's or the universe's comparison regions in ``year``."""
-    wanted = format_year(year)
-    for row in records(context.get(f"{grouping}_medians")):
-        if format_year(row.get("year")) == wanted:
-            return as_float(row.get(field))
-    return None
+    return as_float((medians.get((grouping, format_year(year))) or {}).get(field))
 
 
 # ---------------------------------------------------------------- ranks
@@ -148,6 +153,7 @@ def codes_table(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], g
                 say: Say) -> list[dict[str, str]]:
     """One row per code (P, I, S, NID), each in its latest year: value, change, rank, the medians."""
     lang = say.lang
+    medians = median_index(context)
     cards = [(symbol, say.t[label], field, dynamic) for symbol, field, dynamic, label in CODES]
     cards.append(("NID", say.t["code_NID"], "nid", "id_code"))
     out = []
@@ -162,9 +168,9 @@ def codes_table(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], g
             "value": format_code(row.get(field), lang),
             "change": format_code(row.get(dynamic), lang, signed=True),
             "rank": rank_text(rank, say.t, lang),
-            "district_median": format_code(median_of(context, "district", year, field), lang)
+            "district_median": format_code(median_of(medians, "district", year, field), lang)
             if groups.district_comparable else DASH,
-            "group_median": format_code(median_of(context, "universe", year, field), lang),
+            "group_median": format_code(median_of(medians, "universe", year, field), lang),
         })
     return out
 
@@ -200,9 +206,9 @@ def chart_texts(
     last = format_year(rows[-1].get("year")) if rows else DASH
     year = format_year(row.get("year"))
     values = {s.lower(): format_code(row.get(field), lang) for s, field, _, _ in CODES}
-    district = {f"d{s.lower()}": format_code(median_of(context, "district", year, f), lang)
-                for s, f, _, _ in CODES}
-    group = {f"c{s.lower()}": format_code(median_of(context, "universe", year, f), lang) for s, f, _, _ in CODES}
+    medians = median_index(context)
+    district = {f"d{s.lower()}": format_code(median_of(medians, "district", year, f), lang) for s, f, _, _ in CODES}
+    group = {f"c{s.lower()}": format_code(median_of(medians, "universe", year, f), lang) for s, f, _, _ in CODES}
     nid_first = next((r for r in rows if as_float(r.get("nid")) is not None), {})
     dyn_first = format_year(max(float(first), float(last) - 11)) if rows else DASH
     profile_alt = say("profile_alt", year=year, group=groups.group, **values, **group)

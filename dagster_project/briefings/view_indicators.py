@@ -133,12 +133,13 @@ def key_indicators(context: Mapping[str, Any], say: Say) -> list[dict[str, str]]
 
 
 def indicators_by_family(context: Mapping[str, Any], say: Say) -> list[dict[str, Any]]:
-    """Every indicator behind the region's codes, by family (P, I, S), by name within a family."""
+    """The other indicators behind the region's codes (those page 1 does not show), by family (P, I, S), by name
+    within a family: each indicator is printed once in a briefing."""
     country = (context.get("region") or {}).get("country")
     groups: dict[str, list[dict[str, str]]] = {}
     for row in records(context.get("indicators")):
         family = str(row.get("family"))
-        if family in FAMILY_SYMBOLS and _in_basket(row):
+        if family in FAMILY_SYMBOLS and _in_basket(row) and row.get("indicator_code") not in KEY_INDICATORS:
             groups.setdefault(family, []).append(indicator_row(row, country, say))
     return [
         {"title": say.t[f"family_{family}"], "rows": sorted(groups[family], key=lambda r: r["name"])}
