@@ -1,9 +1,12 @@
 """SVG charts for the briefings, written by hand.
 
 One chart set per region and language feeds both outputs (inlined into the HTML, handed to Typst
-as bytes for the PDF). A chart carries no words: only code symbols (P, I, S, P′, ID…), years and
-numbers on its scale, formatted for the language (``0,05`` / ``0.05``); legends that need words
-and the accessible title and description are written by the templates in the reader's language.
+as bytes for the PDF), so the two outputs show the same charts. A chart reads without the text: its
+value axis has labelled ticks and a title with the unit (from the language's message catalog), the
+year axis shows the first and the last year of the range, and each series carries its last value at
+its last point; numbers are formatted for the language (``0,05`` / ``0.05``). Colours are the
+Okabe–Ito palette, safe for colour-blind readers, with dashes and markers for greyscale print.
+Legends that need more words and the accessible title and description are written by the templates.
 Writing the SVG directly takes well under a millisecond per chart, where a plotting library would
 cost seconds of import time per worker.
 
@@ -19,10 +22,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from dagster_project.briefings.formatting import as_float, format_number
+from dagster_project.briefings.formatting import as_float, format_code, format_number
+from dagster_project.briefings.messages import load_messages
+from dagster_project.briefings.view_groups import MIN_DISTRICT_REGIONS
 
 WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 34, 16, 36, 30
+LEFT, RIGHT, TOP, BOTTOM = 48, 56, 48, 30
+AXIS_TITLE_Y = 38  # the value axis's title sits above the plot, under the legend
+LABEL_GAP = 13  # least vertical distance between two end-of-line value labels
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif"
 
 
@@ -56,6 +63,7 @@ ID_SERIES = Series("ID", "id_code", "#222222", "", "circle")
 NID_SERIES = Series("NID", "nid", "#1f4e79", "", "circle")
 DYNAMICS_YEARS = 12
 VALUE_LEFT = 60  # room for tick labels such as −0,075
+CODE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def make_charts(context: Mapping[str, object], lang: str = "en") -> dict[str, str]:
@@ -65,17 +73,18 @@ def make_charts(context: Mapping[str, object], lang: str = "en") -> dict[str, st
     """
     rows = context.get("codes") or []
     rows = rows if isinstance(rows, Sequence) else []
+    words = load_messages(lang)
     charts: dict[str, str] = {}
     if has_values(rows, CODE_SERIES):
-        charts["codes"] = line_chart(rows, CODE_SERIES)
+        charts["codes"] = line_chart(rows, CODE_SERIES, lang, words["chart_axis_code"])
     profile = profile_values(context)
     if any(v is not None for triple in profile.values() for v in triple):
-        charts["profile"] = profile_chart(profile)
+        charts["profile"] = profile_chart(profile, lang)
     recent = _recent(rows, DYNAMICS_YEARS)
     if has_values(recent, (*DYNAMIC_SERIES, ID_SERIES)):
-        charts["dynamics"] = dynamics_chart(recent, lang)
+        charts["dynamics"] = dynamics_chart(recent, lang, words["chart_axis_change"])
     if has_values(rows, (NID_SERIES,)):
-        charts["nid"] = nid_chart(rows, lang)
+        charts["nid"] = nid_chart(rows, lang, words["chart_axis_nid"])
     return charts
 
 
@@ -102,11 +111,13 @@ def _years(rows: Iterable[object]) -> list[int]:
 
 
 def year_ticks(first: int, last: int, max_ticks: int = 8) -> list[int]:
-    """Round years to label on the x axis: at most ``max_ticks``, on a step of 1, 2, 5, 10, 20, 25 or 50."""
+    """Years to label on the x axis: round years on a step of 1, 2, 5, 10, 20, 25 or 50 (at most ``max_ticks``),
+    and always the first and the last year, so the range reads off the axis; a round year too close to an end
+    (less than half a step) gives way to it."""
     span = last - first
     step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if span // s + 1 <= max_ticks), 100)
-    ticks = [y for y in range(first, last + 1) if y % step == 0]
-    return ticks or [first]
+    inner = [y for y in range(first + 1, last) if y % step == 0 and min(y - first, last - y) * 2 >= step]
+    return sorted({first, *inner, last})
 
 
 class _Scale:
@@ -172,24 +183,26 @@ def _series_svg(series: Series, pairs: list[tuple[int, float]], scale: _Scale) -
     return "".join(parts)
 
 
-def _axes_svg(scale: _Scale) -> str:
-    parts = []
-    for quarter in range(5):
-        value = scale.low + (scale.high - scale.low) * quarter / 4
-        y = scale.y(value)
-        stroke = "#555" if quarter == 0 else "#ddd"
-        parts.append(
-            f'<line x1="{LEFT}" y1="{_num(y)}" x2="{WIDTH - RIGHT}" y2="{_num(y)}" stroke="{stroke}"/>'
-        )
-    for value in (0.0, 1.0):
-        if scale.low <= value <= scale.high:
-            parts.append(_text(LEFT - 6, scale.y(value) + 4, f"{value:g}", "end"))
-    for year in year_ticks(scale.first, scale.last):
-        x = scale.x(year)
-        base = HEIGHT - BOTTOM
-        parts.append(f'<line x1="{_num(x)}" y1="{base}" x2="{_num(x)}" y2="{base + 4}" stroke="#555"/>')
-        parts.append(_text(x, base + 19, str(year)))
-    return "".join(parts)
+def _axis_title(title: str, left: float) -> str:
+    """The value axis's title with its unit, above the plot at its left edge."""
+    return _text(left - 6, AXIS_TITLE_Y, title, "start", ' font-size="12" fill="#555"')
+
+
+def _end_labels(ends: Sequence[tuple[float, float, str, str]], lang: str, left_of: float | None = None) -> str:
+    """Value labels at the last points (x, y, value, colour), pushed apart so that none overlaps another."""
+    placed: list[list] = [[x, y, value, colour] for x, y, value, colour in sorted(ends, key=lambda e: e[1])]
+    for i in range(1, len(placed)):
+        placed[i][1] = max(placed[i][1], placed[i - 1][1] + LABEL_GAP)
+    overflow = placed[-1][1] - (HEIGHT - BOTTOM) if placed else 0
+    if overflow > 0:
+        for item in placed:
+            item[1] -= overflow
+    x_text = left_of
+    return "".join(
+        _text((x_text if x_text is not None else x) + 7, y + 4, format_code(value, lang), "start",
+              f' font-size="12" font-weight="bold" fill="{colour}"')
+        for x, y, value, colour in placed
+    )
 
 
 def _legend_svg(series: Sequence[Series], bars: int = 0, left: int = LEFT) -> str:
@@ -209,22 +222,25 @@ def _legend_svg(series: Sequence[Series], bars: int = 0, left: int = LEFT) -> st
     return "".join(parts)
 
 
-def line_chart(rows: Sequence[object], series: Sequence[Series] = CODE_SERIES) -> str:
+def line_chart(rows: Sequence[object], series: Sequence[Series] = CODE_SERIES, lang: str = "en",
+               axis_title: str = "") -> str:
     """An SVG line chart of the series over all years of ``rows`` on a 0–1 scale.
 
     The scale widens only if a value falls outside [0, 1], so charts of different regions compare
-    at a glance. Years missing a value leave a gap in the line.
+    at a glance. Years missing a value leave a gap in the line; each series ends with its last value.
     """
     data = {s.symbol: points(rows, s.field) for s in series}
     years = _years(rows) or [y for pairs in data.values() for y, _ in pairs]
     values = [v for pairs in data.values() for _, v in pairs]
-    scale = _Scale(min(years), max(years), min([0.0, *values]), max([1.0, *values]))
-    body = _axes_svg(scale) + "".join(_series_svg(s, data[s.symbol], scale) for s in series)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}"'
-        f' height="{HEIGHT}" font-family="{FONT}" font-size="14" fill="#222">'
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>{body}{_legend_svg(series)}</svg>'
-    )
+    low, high = min([0.0, *values]), max([1.0, *values])
+    ticks = list(CODE_TICKS) if (low, high) == (0.0, 1.0) else nice_ticks(low, high)
+    scale = _Scale(min(years), max(years), ticks[0], ticks[-1])
+    ends = [(scale.x(data[s.symbol][-1][0]), scale.y(data[s.symbol][-1][1]), data[s.symbol][-1][1], s.colour)
+            for s in series if data[s.symbol]]
+    body = (_value_axis(scale, ticks, lang) + _year_axis(scale, min(years), max(years))
+            + "".join(_series_svg(s, data[s.symbol], scale) for s in series) + _end_labels(ends, lang)
+            + (_axis_title(axis_title, LEFT) if axis_title else ""))
+    return _svg(body + _legend_svg(series))
 
 
 # ---------------------------------------------------------------- scales with numbers
@@ -296,50 +312,65 @@ def _recent(rows: Sequence[object], years: int) -> list[Mapping]:
 
 
 def profile_values(context: Mapping[str, object]) -> dict[str, tuple[float | None, float | None, float | None]]:
-    """(region, district median, country median) of P, I and S in the region's latest year."""
+    """(region, district median, group median) of P, I and S in the region's latest year; the district median
+    is ``None`` throughout when the district is no comparison (the region is its only comparison region)."""
     rows = [r for r in (context.get("codes") or []) if isinstance(r, Mapping) and as_float(r.get("year")) is not None]
     latest_year = as_float(context.get("latest_year"))
     chosen = [r for r in rows if as_float(r.get("year")) == latest_year] or sorted(
         rows, key=lambda r: as_float(r["year"])
     )[-1:]
     row = chosen[-1] if chosen else {}
-    district = context.get("district_median") if isinstance(context.get("district_median"), Mapping) else {}
-    country = context.get("country_median") if isinstance(context.get("country_median"), Mapping) else {}
+    year = as_float(row.get("year"))
+    region = context.get("region") if isinstance(context.get("region"), Mapping) else {}
+    district_ok = (as_float(region.get("district_regions")) or 0) >= MIN_DISTRICT_REGIONS
+
+    def medians(key: str) -> Mapping[str, object]:
+        found = [m for m in (context.get(key) or []) if isinstance(m, Mapping) and as_float(m.get("year")) == year]
+        return found[0] if found else {}
+
+    district, group = (medians("district_medians") if district_ok else {}), medians("universe_medians")
     return {
-        s.symbol: (as_float(row.get(s.field)), as_float(district.get(s.field)), as_float(country.get(s.field)))
+        s.symbol: (as_float(row.get(s.field)), as_float(district.get(s.field)) if district_ok else None,
+                   as_float(group.get(s.field)))
         for s in CODE_SERIES
     }
 
 
-PROFILE_HEIGHT = 230
+PROFILE_HEIGHT = 240
+PROFILE_LEFT, PROFILE_RIGHT = 40, 56
 
 
-def profile_chart(values: Mapping[str, Sequence[float | None]]) -> str:
-    """Horizontal bars on a 0–1 scale: for each code the region, the district median and the country median."""
-    left, top, bottom = 40, 12, 28
-    width = WIDTH - left - RIGHT
+def profile_chart(values: Mapping[str, Sequence[float | None]], lang: str = "en") -> str:
+    """Horizontal bars on a 0–1 scale: for each code the region, the district median (when the district is a
+    comparison) and the group median, each bar with its value at its end."""
+    top, bottom = 12, 28
+    width = WIDTH - PROFILE_LEFT - PROFILE_RIGHT
+    district_shown = any(triple[1] is not None for triple in values.values())
+    shown = (0, 1, 2) if district_shown else (0, 2)
     band = (PROFILE_HEIGHT - top - bottom) / len(values)
-    bar = band / 4.2
+    bar = band / (len(shown) + 1.2)
     parts = []
-    for quarter in range(5):
-        x = left + width * quarter / 4
+    for tick in CODE_TICKS:
+        x = PROFILE_LEFT + width * tick
         parts.append(f'<line x1="{_num(x)}" y1="{top}" x2="{_num(x)}" y2="{PROFILE_HEIGHT - bottom}"'
-                     f' stroke="{"#555" if quarter == 0 else "#ddd"}"/>')
-    for value in (0, 1):
-        parts.append(_text(left + width * value, PROFILE_HEIGHT - bottom + 19, str(value)))
+                     f' stroke="{"#555" if tick == 0 else "#ddd"}"/>')
+        parts.append(_text(x, PROFILE_HEIGHT - bottom + 19, format_number(tick, lang, _tick_digits(CODE_TICKS))))
     for index, (symbol, triple) in enumerate(values.items()):
-        y0 = top + band * index + (band - 3 * bar) / 2
-        parts.append(_text(left - 10, y0 + 1.5 * bar + 5, symbol, "end", ' font-weight="bold"'))
+        y0 = top + band * index + (band - len(shown) * bar) / 2
+        parts.append(_text(PROFILE_LEFT - 10, y0 + len(shown) * bar / 2 + 5, symbol, "end", ' font-weight="bold"'))
         parts.append(f'<g data-series="{escape(symbol)}">')
-        for k, (value, colour) in enumerate(zip(triple, PROFILE_COLOURS, strict=True)):
+        for k, slot in enumerate(shown):
+            value, colour = triple[slot], PROFILE_COLOURS[slot]
             y = y0 + k * bar
             if value is None:
-                parts.append(_text(left + 8, y + bar - 3, "—", "start", ' font-size="12" fill="#555"'))
+                parts.append(_text(PROFILE_LEFT + 8, y + bar - 3, "—", "start", ' font-size="12" fill="#555"'))
                 continue
             length = max(0.0, min(1.0, value)) * width
-            outline = ' stroke="#555" stroke-width="0.8"' if k == 2 else ""
-            parts.append(f'<rect x="{left}" y="{_num(y + 1)}" width="{_num(length)}" height="{_num(bar - 2)}"'
-                         f' fill="{colour}"{outline}/>')
+            outline = ' stroke="#555" stroke-width="0.8"' if slot == 2 else ""
+            parts.append(f'<rect x="{PROFILE_LEFT}" y="{_num(y + 1)}" width="{_num(length)}"'
+                         f' height="{_num(bar - 2)}" fill="{colour}"{outline}/>')
+            parts.append(_text(PROFILE_LEFT + length + 4, y + bar / 2 + 4, format_code(value, lang), "start",
+                               ' font-size="11" fill="#222"'))
         parts.append("</g>")
     return _svg("".join(parts), PROFILE_HEIGHT)
 
@@ -347,15 +378,16 @@ def profile_chart(values: Mapping[str, Sequence[float | None]]) -> str:
 # ---------------------------------------------------------------- dynamics: P′, I′, S′ bars and the ID line
 
 
-def dynamics_chart(rows: Sequence[object], lang: str) -> str:
-    """Grouped bars of the three dynamic codes per year, with the code of industrial development as a line."""
+def dynamics_chart(rows: Sequence[object], lang: str, axis_title: str = "") -> str:
+    """Grouped bars of the three dynamic codes per year, with the code of industrial development as a line
+    ending in its last value."""
     data = {s.symbol: dict(points(rows, s.field)) for s in (*DYNAMIC_SERIES, ID_SERIES)}
     years = _years(rows)
     values = [v for pairs in data.values() for v in pairs.values()]
     ticks = nice_ticks(min([0.0, *values]), max([0.0, *values]))
     first, last = min(years), max(years)
     scale = _Scale(first - 0.5, last + 0.5, ticks[0], ticks[-1], left=VALUE_LEFT)
-    slot = (WIDTH - VALUE_LEFT - RIGHT) / (last - first + 1)
+    slot = (WIDTH - VALUE_LEFT - RIGHT) / (last - first + 1)  # RIGHT leaves room for the last ID value
     bar = slot * 0.8 / 3
     parts = [_value_axis(scale, ticks, lang), _year_axis(scale, first, last)]
     for k, series in enumerate(DYNAMIC_SERIES):
@@ -366,7 +398,14 @@ def dynamics_chart(rows: Sequence[object], lang: str) -> str:
             parts.append(f'<rect x="{_num(x)}" y="{_num(y0)}" width="{_num(bar - 1)}" height="{_num(y1 - y0)}"'
                          f' fill="{series.colour}"/>')
         parts.append("</g>")
-    parts.append(_series_svg(ID_SERIES, sorted(data["ID"].items()), scale))
+    id_points = sorted(data["ID"].items())
+    parts.append(_series_svg(ID_SERIES, id_points, scale))
+    if id_points:
+        year, value = id_points[-1]
+        parts.append(_end_labels([(scale.x(year), scale.y(value), value, ID_SERIES.colour)], lang,
+                                 left_of=scale.x(last + 0.5) - 4))
+    if axis_title:
+        parts.append(_axis_title(axis_title, VALUE_LEFT))
     parts.append(_legend_svg((*DYNAMIC_SERIES, ID_SERIES), bars=3, left=VALUE_LEFT))
     return _svg("".join(parts))
 
@@ -374,12 +413,16 @@ def dynamics_chart(rows: Sequence[object], lang: str) -> str:
 # ---------------------------------------------------------------- NID trajectory
 
 
-def nid_chart(rows: Sequence[object], lang: str) -> str:
-    """The basic code of neo-industrial development over the years, with the zero line."""
+def nid_chart(rows: Sequence[object], lang: str, axis_title: str = "") -> str:
+    """The basic code of neo-industrial development over the years, with the zero line and its last value."""
     pairs = points(rows, NID_SERIES.field)
     years = [y for y, _ in pairs]
     ticks = nice_ticks(min([0.0, *(v for _, v in pairs)]), max([0.0, *(v for _, v in pairs)]))
-    scale = _Scale(min(years), max(years), ticks[0], ticks[-1], left=VALUE_LEFT, right=RIGHT + 8)
+    scale = _Scale(min(years), max(years), ticks[0], ticks[-1], left=VALUE_LEFT, right=RIGHT)
     body = _value_axis(scale, ticks, lang) + _year_axis(scale, min(years), max(years))
     body += _series_svg(NID_SERIES, pairs, scale)
+    last_year, last_value = pairs[-1]
+    body += _end_labels([(scale.x(last_year), scale.y(last_value), last_value, NID_SERIES.colour)], lang)
+    if axis_title:
+        body += _axis_title(axis_title, VALUE_LEFT)
     return _svg(body)

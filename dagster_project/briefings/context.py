@@ -39,13 +39,25 @@ _LEVELS = ", ".join(f"'{level}'" for level in BRIEFING_LEVELS)
 _REGION_FILTER = "($regions IS NULL OR list_contains($regions, {col}))"
 
 QUERIES: dict[str, str] = {
+    # The register row of each briefing region, with its district and country names, and how many comparison
+    # regions its district and its universe hold (a district of one region is no comparison; a universe of one
+    # country is named by that country).
     "regions": f"""
+        WITH comparison AS (
+            SELECT region_code, parent_code, universe, country,
+                   count(*) OVER (PARTITION BY parent_code) AS district_regions,
+                   count(*) OVER (PARTITION BY universe) AS universe_regions,
+                   list(DISTINCT country) OVER (PARTITION BY universe) AS universe_countries
+            FROM marts.regions WHERE level IN ({_LEVELS}) AND universe IS NOT NULL)
         SELECT r.region_code, r.name_ru, r.name_en, r.country, r.level, r.parent_code, r.universe,
-               p.name_ru AS district_name_ru, p.name_en AS district_name_en,
-               c.name_ru AS country_name_ru, c.name_en AS country_name_en
+               p.name_ru AS district_name_ru, p.name_en AS district_name_en, p.level AS district_level,
+               c.name_ru AS country_name_ru, c.name_en AS country_name_en,
+               coalesce(m.district_regions, 0) AS district_regions, coalesce(m.universe_regions, 0) AS universe_regions,
+               list_sort(m.universe_countries) AS universe_countries
         FROM marts.regions r
         LEFT JOIN marts.regions p ON p.region_code = r.parent_code
         LEFT JOIN marts.regions c ON c.region_code = r.country AND c.level = 'country'
+        LEFT JOIN comparison m ON m.region_code = r.region_code
         WHERE r.level IN ({_LEVELS}) AND {_REGION_FILTER.format(col="r.region_code")}
         ORDER BY r.region_code""",
     "years": f"""
@@ -58,19 +70,44 @@ QUERIES: dict[str, str] = {
         LEFT JOIN marts.basic_code b USING (region_code, year)
         WHERE {_REGION_FILTER.format(col="d.region_code")}
         ORDER BY d.region_code, d.year""",
-    # Medians over every briefing region of a district / universe, per year (never filtered).
+    # Medians over every comparison region of a district / universe, per year (never filtered), with how many
+    # regions each median is taken over.
     "medians": f"""
         WITH codes AS (
-            SELECT r.parent_code, r.universe, d.year, d.production_code, d.institutional_code, d.social_code
+            SELECT r.parent_code, r.universe, d.year, d.production_code, d.institutional_code, d.social_code, b.nid
             FROM marts.defining_codes d JOIN marts.regions r USING (region_code)
-            WHERE r.level IN ({_LEVELS}))
+            LEFT JOIN marts.basic_code b USING (region_code, year)
+            WHERE r.level IN ({_LEVELS}) AND r.universe IS NOT NULL)
         SELECT 'district' AS grouping, parent_code AS group_code, year, median(production_code) AS production_code,
-               median(institutional_code) AS institutional_code, median(social_code) AS social_code
+               median(institutional_code) AS institutional_code, median(social_code) AS social_code,
+               median(nid) AS nid, count(*) AS regions
         FROM codes WHERE parent_code IS NOT NULL GROUP BY ALL
         UNION ALL
-        SELECT 'country', universe, year, median(production_code), median(institutional_code), median(social_code)
-        FROM codes WHERE universe IS NOT NULL GROUP BY ALL
+        SELECT 'universe', universe, year, median(production_code), median(institutional_code), median(social_code),
+               median(nid), count(*)
+        FROM codes GROUP BY ALL
         ORDER BY 1, 2, 3""",
+    # NID has no rank interval (it is not a level but an accumulation): its plain rank in the universe.
+    "nid_ranks": f"""
+        SELECT * FROM (
+            SELECT b.region_code, r.universe, b.year, 'nid' AS measure, b.nid AS point_value,
+                   rank() OVER (PARTITION BY r.universe, b.year ORDER BY b.nid DESC) AS point_rank,
+                   count(*) OVER (PARTITION BY r.universe, b.year) AS n_regions
+            FROM marts.basic_code b JOIN marts.regions r USING (region_code)
+            WHERE r.level IN ({_LEVELS}) AND r.universe IS NOT NULL AND b.nid IS NOT NULL)
+        WHERE {_REGION_FILTER.format(col="region_code")}
+        QUALIFY year >= max(year) OVER (PARTITION BY region_code) - 1
+        ORDER BY region_code, year""",
+    # Every indicator of the region in real units, each in its own latest year (GRP may end a year before income).
+    "indicators": f"""
+        SELECT p.region_code, p.indicator_code, i.name_ru, i.name_en, p.family, p.direction, p.weight,
+               p.comparability, p.unit, p.year, p.value, p.value_1y_before, p.value_5y_before, p.country_value,
+               p.percent_of_country, p.percent_of_country_1y_before, p.percent_of_country_5y_before,
+               p.rank, p.n_regions
+        FROM marts.indicator_profile p JOIN marts.indicators i USING (indicator_code)
+        WHERE {_REGION_FILTER.format(col="p.region_code")}
+        QUALIFY p.year = max(p.year) OVER (PARTITION BY p.region_code, p.indicator_code)
+        ORDER BY p.region_code, p.indicator_code""",
     "contributions": f"""
         SELECT c.region_code, c.year, c.family, c.indicator_code, i.name_ru, i.name_en, c.contribution_change
         FROM marts.code_contributions c JOIN marts.indicators i USING (indicator_code)
@@ -108,7 +145,7 @@ QUERIES: dict[str, str] = {
         SELECT * EXCLUDE (build_id, data_label) FROM marts.instruments
         WHERE {_REGION_FILTER.format(col="region_code")}
         ORDER BY region_code, target_type, weak_code, addressed_code, match_type, instrument_rank NULLS FIRST""",
-    # The region's own series and its district's (seed 004's Fig. 2 is a district's), levels and changes.
+    # The region's own series and its district's (the code-model paper's Fig. 2 is a district's), levels and changes.
     "correlations": f"""
         SELECT r.region_code, c.pair_code, c.scope, c.group_code, c.method, c.label_ru, c.label_en,
                c.x_indicator, c.y_indicator, c.education_measure, c.code_illustrated, c.window_start, c.window_end,
@@ -139,19 +176,22 @@ QUERIES: dict[str, str] = {
         WHERE i.family IN ('production', 'institutional', 'social') AND coalesce(uw.weight, i.weight) > 0
           AND (h.last_year IS NULL OR h.last_year < l.year)
         ORDER BY l.region_code, i.family, i.indicator_code""",
+    # Confidential cells of the indicators that feed the codes only (a yearbook has many other tables).
     "confidential": f"""
-        SELECT o.region_code, coalesce(o.indicator_code, o.indicator_key) AS indicator_code,
-               i.name_ru, i.name_en, o.source, list(DISTINCT o.period ORDER BY o.period) AS years
-        FROM marts.observations o LEFT JOIN marts.indicators i USING (indicator_code)
-        WHERE o.flag = 'c' AND o.region_code IS NOT NULL AND {_REGION_FILTER.format(col="o.region_code")}
+        SELECT o.region_code, o.indicator_code, i.name_ru, i.name_en, o.source,
+               list(DISTINCT o.period ORDER BY o.period) AS years
+        FROM marts.observations o JOIN marts.indicators i USING (indicator_code)
+        WHERE o.flag = 'c' AND o.region_code IS NOT NULL AND i.family IN ('production', 'institutional', 'social')
+          AND {_REGION_FILTER.format(col="o.region_code")}
         GROUP BY ALL ORDER BY 1, 2, 5""",
-    # Revisions brought by the latest release of each source and dataset.
+    # Revisions brought by the latest release of each source and dataset, to the indicators that feed the codes.
     "revisions": f"""
-        SELECT v.region_code, coalesce(v.indicator_code, v.indicator_key) AS indicator_code,
-               i.name_ru, i.name_en, i.unit, v.source, v.period, v.old_value, v.new_value, v.old_flag, v.new_flag,
-               v.old_release, v.new_release, v.new_release_date, v.relative_change
-        FROM marts.revisions v LEFT JOIN marts.indicators i USING (indicator_code)
-        WHERE v.region_code IS NOT NULL AND {_REGION_FILTER.format(col="v.region_code")}
+        SELECT v.region_code, v.indicator_code, i.name_ru, i.name_en, i.unit, v.source, v.period, v.old_value,
+               v.new_value, v.old_flag, v.new_flag, v.old_release, v.new_release, v.new_release_date,
+               v.relative_change
+        FROM marts.revisions v JOIN marts.indicators i USING (indicator_code)
+        WHERE v.region_code IS NOT NULL AND i.family IN ('production', 'institutional', 'social')
+          AND {_REGION_FILTER.format(col="v.region_code")}
         QUALIFY dense_rank() OVER (PARTITION BY v.source, v.dataset
                                    ORDER BY v.new_release_date DESC NULLS LAST, v.new_release DESC) = 1
         ORDER BY v.region_code, abs(v.relative_change) DESC NULLS LAST, 2, v.period""",
@@ -198,8 +238,13 @@ def _by_region(rows: Rows) -> dict[str, Rows]:
     return grouped
 
 
-def _median_lookup(rows: Rows) -> dict[tuple[str, str, int], dict[str, Any]]:
-    return {(r["grouping"], r["group_code"], int(r["year"])): {f: r[f] for f in CODE_FIELDS} for r in rows}
+def _median_lookup(rows: Rows) -> dict[tuple[str, str], Rows]:
+    """The medians of each district and universe, one row a year."""
+    fields = ("year", *CODE_FIELDS, "nid", "regions")
+    lookup: dict[tuple[str, str], Rows] = {}
+    for r in rows:
+        lookup.setdefault((r["grouping"], r["group_code"]), []).append({f: r[f] for f in fields})
+    return lookup
 
 
 def build_contexts(
@@ -215,7 +260,9 @@ def build_contexts(
     build = rows["build"][0] if rows["build"] else {}
     generated = (generated_at or datetime.now(UTC)).isoformat(timespec="seconds")
     medians = _median_lookup(rows["medians"])
-    split = {name: _by_region(rows[name]) for name in QUERIES if name not in ("regions", "medians", "build")}
+    shared = ("regions", "medians", "build", "nid_ranks")
+    split = {name: _by_region(rows[name]) for name in QUERIES if name not in shared}
+    split["ranks"] = _by_region(rows["ranks"] + rows["nid_ranks"])
     contexts = []
     for region in rows["regions"]:
         code = region["region_code"]
@@ -232,6 +279,12 @@ def build_contexts(
                 "country": region["country"],
                 "country_name_ru": region["country_name_ru"], "country_name_en": region["country_name_en"],
                 "level": region["level"],
+                "district_level": region["district_level"],
+                # comparison regions in the district (itself included): a district of one is no comparison
+                "district_regions": region["district_regions"],
+                "universe": region["universe"],
+                "universe_regions": region["universe_regions"],
+                "universe_countries": region["universe_countries"] or [],
             },
             "demo": str(build.get("data_label", "")) == DEMO_LABEL,
             "build_id": build.get("build_id"),
@@ -241,11 +294,13 @@ def build_contexts(
             "sources": build.get("sources"),
             "latest_year": latest_year,
             "codes": [{k: y[k] for k in ("year", *YEAR_FIELDS)} for y in region_years],
-            "district_median": medians.get(("district", region["parent_code"], latest_year), {}),
-            "country_median": medians.get(("country", region["universe"], latest_year), {}),
+            # medians of every year (a code's latest year may be earlier than the region's latest year)
+            "district_medians": medians.get(("district", region["parent_code"]), []),
+            "universe_medians": medians.get(("universe", region["universe"]), []),
             "coverage_notes": _coverage_notes(region_years, latest_year),
             "top_contributions": _top_contributions(parts["contributions"]),
             "ranks": parts["ranks"],
+            "indicators": parts["indicators"],
             "strategy": _strategy(parts["strategy"]),
             "peers": parts["peers"],
             "instruments": parts["instruments"],

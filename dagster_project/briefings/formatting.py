@@ -218,14 +218,46 @@ def format_percent(value: object, lang: str, digits: int = 1, share: bool = Fals
     return f"{text}{NBSP}%" if lang == "ru" else f"{text}%"
 
 
-def format_p_value(value: object, lang: str) -> str:
-    """A p-value to three decimals, or ``< 0,001`` when it is smaller (a 1e-19 is not more informative)."""
+def format_p_value(value: object, lang: str, alpha: float | None = None) -> str:
+    """A p-value to three decimals, or ``< 0,001`` when it is smaller (a 1e-19 is not more informative).
+
+    Near the significance level ``alpha`` three decimals can round across it (0.0496 prints as 0.050 and is
+    marked significant); there the value gets one more decimal, so the printed p and the mark agree.
+    """
     number = as_float(value)
     if number is None:
         return DASH
     if number < 0.001:
         return f"<{NBSP}{format_number(0.001, lang, digits=3)}"
+    if alpha is not None and round(number, 3) == round(alpha, 3) and number != alpha:
+        return format_number(number, lang, digits=4)
     return format_number(number, lang, digits=3)
+
+
+def plural(count: object, forms: str, lang: str) -> str:
+    """The word for ``count`` from ``forms`` (``one|other`` in English, ``one|few|many`` in Russian)."""
+    words = forms.split("|")
+    number = as_float(count)
+    n = abs(int(number)) if number is not None else 0
+    if lang == "ru" and len(words) == 3:
+        if n % 10 == 1 and n % 100 != 11:
+            return words[0]
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return words[1]
+        return words[2]
+    return words[0] if n == 1 else words[-1]
+
+
+def format_ordinal(value: object, lang: str) -> str:
+    """A rank as an ordinal: ``3rd`` / ``3-е`` (место); a dash when there is none."""
+    number = as_float(value)
+    if number is None:
+        return DASH
+    n = int(number)
+    if lang == "ru":
+        return f"{format_int(n, lang)}\u2011е"
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{format_int(n, lang)}{suffix}"
 
 
 def format_list(items: list[str], lang: str) -> str:
@@ -238,7 +270,7 @@ def format_list(items: list[str], lang: str) -> str:
 
 
 _RU_SHORT_WORD = re.compile(r"(?<![\w\u00a0.,])([А-Яа-яЁёA-Za-z]{1,2}) (?=\S)")
-_RU_NUMBER_UNIT = re.compile(r"(\d) (?=(г\.|гг\.|%|тыс\.|млн|чел\.))")
+_RU_NUMBER_UNIT = re.compile(r"(\d) (?=(г\.|гг\.|%|тыс\.|млн|чел\.|руб\.|евро|года|лет|п\.|на\b|км))")
 _RU_DASH = re.compile(r" (—|–) ")
 _DIGIT_GROUP = re.compile(r"(?<=\d) (?=\d{3}\b)")
 

@@ -1,10 +1,15 @@
 """The view of the codes: where the region stands and how it moved, year by year.
 
-The key figures (P, I, S and NID of the latest year with their change, the district and country
-medians and the rank), the yearly table, the ranks with their intervals, the captions and text
-alternatives of the charts, and the indicators that moved the codes most. These sections read the
+The codes table of page 1 (P, I, S and NID, each in its own latest year, with its change, its rank and
+the medians it is compared with), the yearly table, the ranks with their intervals, the captions and
+text alternatives of the charts, and the indicators that moved the codes most. These sections read the
 same yearly rows of ``codes`` and ``ranks``, so they live together: the strategy and the evidence
 sections do not need them, and the first page's answers (:mod:`view`) reuse them.
+
+One definition of rank everywhere: the position among the comparison regions of the region's group
+that have the code that year, 1 = highest, ties sharing the best position; "3 of 83" says how many were
+ranked, so a composite ranked among the 83 regions with all three codes and a code ranked among the 85
+with that code do not contradict each other.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from dagster_project.briefings.charts import PROFILE_COLOURS
 from dagster_project.briefings.formatting import (
     DASH,
     as_float,
-    as_mapping,
     format_code,
     format_int,
     format_year,
@@ -24,6 +28,8 @@ from dagster_project.briefings.formatting import (
     text_or_dash,
 )
 from dagster_project.briefings.messages import Say, localised
+from dagster_project.briefings.view_groups import Groups
+from dagster_project.briefings.view_indicators import profile_rows, real_change
 
 TABLE_YEARS = 6
 
@@ -51,6 +57,8 @@ FAMILY_SYMBOLS = {"production": "P", "institutional": "I", "social": "S"}
 RANK_MEASURES = (("composite", "rank_composite"), ("production_code", "code_P"),
                  ("institutional_code", "code_I"), ("social_code", "code_S"))
 
+TOP_DRIVERS = 3
+
 
 # ---------------------------------------------------------------- the yearly rows
 
@@ -70,11 +78,33 @@ def latest_row(rows: Sequence[Mapping[str, Any]], latest_year: object) -> Mappin
     return rows[-1] if rows else {}
 
 
+def latest_with(rows: Sequence[Mapping[str, Any]], field: str) -> Mapping[str, Any]:
+    """The latest row where ``field`` has a value (a code may end a year before another)."""
+    for row in reversed(rows):
+        if as_float(row.get(field)) is not None:
+            return row
+    return {}
+
+
+Medians = Mapping[tuple[str, str], Mapping[str, Any]]
+
+
+def median_index(context: Mapping[str, Any]) -> Medians:
+    """The district's and the universe's medians by (grouping, year), read once per briefing."""
+    return {(grouping, format_year(row.get("year"))): row
+            for grouping in ("district", "universe") for row in records(context.get(f"{grouping}_medians"))}
+
+
+def median_of(medians: Medians, grouping: str, year: object, field: str) -> float | None:
+    """The median of ``field`` over the district's or the universe's comparison regions in ``year``."""
+    return as_float((medians.get((grouping, format_year(year))) or {}).get(field))
+
+
 # ---------------------------------------------------------------- ranks
 
 
 def ranks_of_year(context: Mapping[str, Any], year: object) -> dict[str, Mapping[str, Any]]:
-    """The ranks of one year by measure (``composite``, ``production_code``…)."""
+    """The ranks of one year by measure (``composite``, ``production_code``…, ``nid``)."""
     wanted = format_year(year)
     return {str(r.get("measure")): r for r in records(context.get("ranks")) if format_year(r.get("year")) == wanted}
 
@@ -85,12 +115,12 @@ def rank_text(rank: Mapping[str, Any], t: Mapping[str, str], lang: str) -> str:
         return DASH
     point, low, high = (format_int(rank.get(k), lang) for k in ("point_rank", "rank_low", "rank_high"))
     n = format_int(rank.get("n_regions"), lang)
-    if low == high == point:
+    if low == DASH or high == DASH or low == high == point:
         return t["rank_of_exact"].format(rank=point, n=n)
     return t["rank_of"].format(rank=point, n=n, interval=f"{low}–{high}")
 
 
-def ranks_section(context: Mapping[str, Any], year: str, say: Say) -> dict[str, Any]:
+def ranks_section(context: Mapping[str, Any], year: str, groups: Groups, say: Say) -> dict[str, Any]:
     """The ranks table of the latest year: each measure with its interval, median rank and last year's rank."""
     current = ranks_of_year(context, year)
     previous = ranks_of_year(context, int(year) - 1) if year != DASH else {}
@@ -110,35 +140,39 @@ def ranks_section(context: Mapping[str, Any], year: str, say: Say) -> dict[str, 
         })
     draws = next((r.get("draws") for r in current.values() if r.get("draws")), None)
     return {
-        "caption": say("ranks_caption", year=year),
+        "caption": say("ranks_caption", year=year, group_of=groups.group_of),
         "rows": rows,
         "note": say("ranks_note", draws=format_int(draws, say.lang)) if draws else "",
     }
 
 
-# ---------------------------------------------------------------- key figures and the yearly table
+# ---------------------------------------------------------------- the codes table and the yearly table
 
 
-def key_figures(context: Mapping[str, Any], row: Mapping[str, Any], say: Say) -> list[dict]:
-    """One card per code (P, I, S, NID): the value, its change, the district and country medians, the rank."""
-    t, lang = say.t, say.lang
-    district, country = as_mapping(context.get("district_median")), as_mapping(context.get("country_median"))
-    ranks = ranks_of_year(context, row.get("year"))
-    cards = [(symbol, t[label], field, dynamic, t["change_per_year"]) for symbol, field, dynamic, label in CODES]
-    cards.append(("NID", t["code_NID"], "nid", "id_code", t["id_of_year"]))
-    return [
-        {
+def codes_table(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], groups: Groups,
+                say: Say) -> list[dict[str, str]]:
+    """One row per code (P, I, S, NID), each in its latest year: value, change, rank, the medians."""
+    lang = say.lang
+    medians = median_index(context)
+    cards = [(symbol, say.t[label], field, dynamic) for symbol, field, dynamic, label in CODES]
+    cards.append(("NID", say.t["code_NID"], "nid", "id_code"))
+    out = []
+    for symbol, label, field, dynamic in cards:
+        row = latest_with(rows, field)
+        year = row.get("year")
+        rank = ranks_of_year(context, year).get("nid" if field == "nid" else field, {})
+        out.append({
             "symbol": symbol,
             "label": label,
+            "year": format_year(year),
             "value": format_code(row.get(field), lang),
-            "change_label": change_label,
             "change": format_code(row.get(dynamic), lang, signed=True),
-            "district_median": format_code(district.get(field), lang),
-            "country_median": format_code(country.get(field), lang),
-            "rank": rank_text(ranks.get(field, {}), say.t, say.lang),
-        }
-        for symbol, label, field, dynamic, change_label in cards
-    ]
+            "rank": rank_text(rank, say.t, lang),
+            "district_median": format_code(median_of(medians, "district", year, field), lang)
+            if groups.district_comparable else DASH,
+            "group_median": format_code(median_of(medians, "universe", year, field), lang),
+        })
+    return out
 
 
 def yearly_table(rows: Sequence[Mapping[str, Any]], say: Say) -> dict:
@@ -164,7 +198,7 @@ def yearly_table(rows: Sequence[Mapping[str, Any]], say: Say) -> dict:
 
 def chart_texts(
     context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], row: Mapping[str, Any],
-    available: Collection[str], say: Say,
+    available: Collection[str], groups: Groups, say: Say,
 ) -> dict[str, dict | None]:
     """Caption and text alternative of each chart that exists (``None`` for one that does not)."""
     lang = say.lang
@@ -172,16 +206,19 @@ def chart_texts(
     last = format_year(rows[-1].get("year")) if rows else DASH
     year = format_year(row.get("year"))
     values = {s.lower(): format_code(row.get(field), lang) for s, field, _, _ in CODES}
-    district, country = as_mapping(context.get("district_median")), as_mapping(context.get("country_median"))
+    medians = median_index(context)
+    district = {f"d{s.lower()}": format_code(median_of(medians, "district", year, f), lang) for s, f, _, _ in CODES}
+    group = {f"c{s.lower()}": format_code(median_of(medians, "universe", year, f), lang) for s, f, _, _ in CODES}
     nid_first = next((r for r in rows if as_float(r.get("nid")) is not None), {})
     dyn_first = format_year(max(float(first), float(last) - 11)) if rows else DASH
+    profile_alt = say("profile_alt", year=year, group=groups.group, **values, **group)
+    if groups.district_comparable:
+        profile_alt += " " + say("profile_alt_district", district=groups.district, **district)
     texts = {
         "codes": (say("chart_caption", first=first, last=last),
                   say("chart_alt", first=first, last=last, year=year, **values)),
-        "profile": (say("profile_caption", year=year),
-                    say("profile_alt", year=year, **values,
-                        **{f"d{s.lower()}": format_code(district.get(f), lang) for s, f, _, _ in CODES},
-                        **{f"c{s.lower()}": format_code(country.get(f), lang) for s, f, _, _ in CODES})),
+        "profile": (say("profile_caption_district" if groups.district_comparable else "profile_caption",
+                        year=year, group=groups.group, district=groups.district), profile_alt),
         "dynamics": (say("dynamics_caption", first=dyn_first, last=last),
                      say("dynamics_alt", first=dyn_first, last=last, year=year,
                          id=format_code(row.get("id_code"), lang, signed=True))),
@@ -195,25 +232,32 @@ def chart_texts(
     }
 
 
-def profile_legend(say: Say) -> list[dict[str, str]]:
+def profile_legend(groups: Groups, say: Say) -> list[dict[str, str]]:
     """The words of the profile chart's legend (the chart itself carries none), with their bar colours."""
-    labels = (say.t["legend_region"], say.t["district_median"], say.t["country_median"])
-    return [{"label": label, "colour": colour} for label, colour in zip(labels, PROFILE_COLOURS, strict=True)]
+    labels = [say.t["legend_region"], say("legend_district", district=groups.district),
+              say("legend_group", group=groups.group)]
+    entries = [{"label": label, "colour": colour} for label, colour in zip(labels, PROFILE_COLOURS, strict=True)]
+    return entries if groups.district_comparable else [entries[0], entries[2]]
 
 
 # ---------------------------------------------------------------- contributions
 
 
-def contributions(context: Mapping[str, Any], lang: str) -> list[dict]:
-    """The indicators that moved the defining codes most in the latest year, with the code each belongs to."""
-    return [
-        {
-            "name": localised(c, "name", lang, fallback=c.get("indicator_code")),
+def contributions(context: Mapping[str, Any], say: Say) -> list[dict]:
+    """The indicators that moved the defining codes most in the latest year, with the code each belongs to and
+    how the indicator itself moved (on the basis its code uses)."""
+    profile = profile_rows(context)
+    country = (context.get("region") or {}).get("country")
+    out = []
+    for c in records(context.get("top_contributions")):
+        moved = real_change(profile.get(str(c.get("indicator_code"))), country, say)
+        out.append({
+            "name": localised(c, "name", say.lang, fallback=c.get("indicator_code")),
             "code": FAMILY_SYMBOLS.get(str(c.get("family")), text_or_dash(c.get("family"))),
-            "change": format_code(c.get("contribution_change"), lang, signed=True),
-        }
-        for c in records(context.get("top_contributions"))
-    ]
+            "change": format_code(c.get("contribution_change"), say.lang, signed=True),
+            "moved": moved or DASH,
+        })
+    return out
 
 
 def contributions_year(context: Mapping[str, Any], latest_year: str) -> str:

@@ -3,7 +3,8 @@
 Each pair is shown for the region's own series, its district's published series and all
 region-years of the district pooled, in levels and in year-on-year changes, as the model's authors
 checked it on the Ural Federal District. A correlation that could not be computed says why (too
-few years, no variation) instead of showing an empty cell.
+few years, no variation) instead of showing an empty cell. A district that is no comparison (the
+region is its only comparison region) adds no rows: they would repeat the region's own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from dagster_project.briefings.formatting import (
     text_or_dash,
 )
 from dagster_project.briefings.messages import Say, localised
+from dagster_project.briefings.view_groups import Groups
+
+ALPHA = 0.05  # the significance level the warehouse marks (dbt var correlation_alpha)
 
 
 def _correlation_cells(row: Mapping[str, Any] | None, lang: str) -> dict[str, str]:
@@ -31,11 +35,11 @@ def _correlation_cells(row: Mapping[str, Any] | None, lang: str) -> dict[str, st
         "r": format_number(row.get("r"), lang, 2, signed=True) + ("*" if significant else ""),
         "slope": format_number(row.get("slope"), lang, 2),
         "r2": format_number(row.get("r_squared"), lang, 2),
-        "p": format_p_value(row.get("p_value"), lang),
+        "p": format_p_value(row.get("p_value"), lang, alpha=ALPHA),
     }
 
 
-def correlations_section(context: Mapping[str, Any], say: Say) -> dict[str, Any]:
+def correlations_section(context: Mapping[str, Any], groups: Groups, say: Say) -> dict[str, Any]:
     """One table per pair: a line per scope (region, district, district pooled), levels and changes."""
     rows = records(context.get("correlations"))
     pairs: dict[str, list[Mapping[str, Any]]] = {}
@@ -46,16 +50,22 @@ def correlations_section(context: Mapping[str, Any], say: Say) -> dict[str, Any]
     for pair_code in sorted(pairs):
         members = pairs[pair_code]
         lines = []
-        for scope in ("region", "district_aggregate", "district_pooled"):
+        scopes = ("region", "district_aggregate", "district_pooled") if groups.district_comparable else ("region",)
+        seen: list[tuple] = []
+        for scope in scopes:
             levels = next((m for m in members if m.get("scope") == scope and m.get("method") == "levels"), None)
             changes = next((m for m in members if m.get("scope") == scope and m.get("method") == "changes"), None)
             if levels is None and changes is None:
                 continue
             window = window or levels or changes
             cells, of_changes = _correlation_cells(levels, say.lang), _correlation_cells(changes, say.lang)
+            signature = (tuple(cells.values()), of_changes["r"])
+            if signature in seen and as_float((levels or {}).get("r")) is not None:
+                continue  # the same series under another name (a district of one region)
+            seen.append(signature)
             reason = (levels or {}).get("null_reason") if as_float((levels or {}).get("r")) is None else None
             lines.append({
-                "scope": say.t[f"scope_{scope}"],
+                "scope": say(f"scope_{scope}", district=groups.district),
                 **cells,
                 "r_changes": of_changes["r"],
                 "p_changes": of_changes["p"],

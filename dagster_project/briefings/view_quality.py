@@ -20,6 +20,7 @@ from dagster_project.briefings.formatting import (
     format_number,
     format_percent,
     format_year,
+    plural,
     records,
     text_or_dash,
 )
@@ -43,7 +44,7 @@ def quality_section(context: Mapping[str, Any], latest_year: str, say: Say) -> d
                            family=_family(m.get("family"), say), last=last))
     confidential = [
         say("confidential_item", name=localised(c, "name", lang, fallback=c.get("indicator_code")),
-            years=", ".join(format_year(y) for y in c.get("years") or []), source=text_or_dash(c.get("source")))
+            years=", ".join(format_year(y) for y in c.get("years") or []), source=_source_name(c.get("source"), say))
         for c in records(quality.get("confidential"))
     ]
     revisions = [
@@ -53,10 +54,17 @@ def quality_section(context: Mapping[str, Any], latest_year: str, say: Say) -> d
          "new": format_number(r.get("new_value"), lang, 1),
          "change": format_percent(r.get("relative_change"), lang, 2, share=True)
          if as_float(r.get("relative_change")) is not None else DASH,
-         "releases": f"{text_or_dash(r.get('old_release'))} → {text_or_dash(r.get('new_release'))}"}
+         "releases": f"{text_or_dash(r.get('old_release'))} → {text_or_dash(r.get('new_release'))}",
+         "release_date": format_date(r.get("new_release_date"), lang)}
         for r in records(quality.get("revisions"))
     ]
     total = int(as_float(quality.get("revisions_total")) or 0)
+    if total == len(revisions):
+        revisions_intro = say("revisions_intro_all", total=format_int(total, lang),
+                              values=plural(total, say.t["word_values"], lang))
+    else:
+        revisions_intro = say("revisions_intro_largest", total=format_int(total, lang),
+                              values=plural(total, say.t["word_values"], lang), shown=format_int(len(revisions), lang))
     return {
         "coverage_notes": [
             {"year": format_year(n.get("year")), "family": _family(n.get("family"), say),
@@ -67,24 +75,57 @@ def quality_section(context: Mapping[str, Any], latest_year: str, say: Say) -> d
         "missing": missing,
         "confidential": confidential,
         "revisions": revisions,
-        "revisions_intro": say("revisions_intro", total=format_int(total, lang), shown=format_int(len(revisions), lang))
-        if total else "",
+        "revisions_intro": revisions_intro if total else "",
     }
 
 
 # ---------------------------------------------------------------- sources
 
 
-def provenance_rows(context: Mapping[str, Any], lang: str) -> list[dict]:
+def _source_name(source: object, say: Say) -> str:
+    return say.t.get(f"source_{source}", text_or_dash(source))
+
+
+def _dataset_name(dataset: object, say: Say) -> str:
+    """A dataset by its name in the catalog (``dataset_<id>``), else its publisher's table code as published
+    (a Eurostat code such as NAMA_10R_2GDP is what an analyst searches for), never a lower-case identifier."""
+    key = f"dataset_{dataset}"
+    return say.t[key] if key in say.t else text_or_dash(dataset).upper()
+
+
+def provenance_rows(context: Mapping[str, Any], say: Say) -> list[dict]:
     """One row per source release the numbers were read from, with its dates and number of observations."""
+    lang = say.lang
     return [
         {
-            "source": text_or_dash(p.get("source")),
-            "dataset": text_or_dash(p.get("dataset")),
-            "release": text_or_dash(p.get("release")),
+            "source": _source_name(p.get("source"), say),
+            "dataset": _dataset_name(p.get("dataset"), say),
             "release_date": format_date(p.get("release_date"), lang),
             "retrieved_at": format_date(p.get("retrieved_at"), lang, with_time=True),
             "observations": format_int(p.get("observations"), lang),
         }
         for p in records(context.get("provenance"))
     ]
+
+
+def sources_line(context: Mapping[str, Any], say: Say) -> str:
+    """The sources in words, for the header and the build line: ``Rosstat, Eurostat``."""
+    names = []
+    for p in records(context.get("provenance")):
+        name = _source_name(p.get("source"), say)
+        if name not in names:
+            names.append(name)
+    return ", ".join(names) if names else DASH
+
+
+def latest_release(context: Mapping[str, Any], lang: str, latest_year: str = DASH) -> str:
+    """The date of the latest release the numbers were read from (a dash when no source gave one, or when the
+    date precedes the data's own latest year: no release predates its data, so such a date is a source's
+    misreading, not something to print at the top of a briefing)."""
+    dates = [str(p.get("release_date")) for p in records(context.get("provenance")) if p.get("release_date")]
+    if not dates:
+        return DASH
+    latest = max(dates)
+    if latest_year != DASH and latest[:4].isdigit() and int(latest[:4]) < int(latest_year):
+        return DASH
+    return format_date(latest, lang)

@@ -2,9 +2,15 @@
 
 The strategy section shows the decision (comprehensive diversification, smart specialisation or
 "insufficient data") with the three scores it was taken from, each against its threshold and with
-the numbers behind it, so a reader can check the decision rather than trust it. Peers (domestic
-regions and foreign analogues) and the instruments proposed for the region's weakest codes follow,
-because they answer the same question: what to do, and with whom to compare.
+the numbers behind it, so a reader can check the decision rather than trust it; the reasons are worded
+here from the scores (the warehouse gives numbers and codes, the catalog the words), so a briefing
+never quotes the other language. Peers (domestic regions and foreign analogues) and the instruments
+proposed for the region's weak codes follow, because they answer the same question: what to do, and
+with whom to compare.
+
+Instruments are proposed only for a code below the median of the region's group: the weakest of a
+strong region's codes is not weak. The survey behind them is described where it is used (who was
+asked, where and when), and marked indicative for a region outside the surveyed territory.
 """
 
 from __future__ import annotations
@@ -19,17 +25,20 @@ from dagster_project.briefings.formatting import (
     format_int,
     format_list,
     format_number,
+    format_ordinal,
     format_percent,
     format_year,
+    plural,
     records,
     text_or_dash,
-    typograph,
 )
 from dagster_project.briefings.messages import Say, capitalise, in_sentence, localised, localised_list
+from dagster_project.briefings.view_groups import Groups
+from dagster_project.briefings.view_indicators import format_value, profile_rows, unit_key
 
 SCORE_DIGITS = 2
-
 SCORES = ("market", "location", "significance")
+MEDIAN = 0.5  # a code is weak when its percentile in the group is below the median
 
 # weak codes of marts.instruments and their catalog names
 WEAK_CODE_KEYS = {
@@ -42,13 +51,37 @@ WEAK_CODE_KEYS = {
 # ---------------------------------------------------------------- strategy
 
 
+def _percentile_group(strategy: Mapping[str, Any], context: Mapping[str, Any], groups: Groups, say: Say) -> str:
+    """The regions a strategy percentile was taken among, after "of N" / "among": the country's (within a
+    universe of several countries) or the whole group's."""
+    region = as_mapping(context.get("region"))
+    group, country = strategy.get("percentile_group"), region.get("country")
+    if group == country and group != region.get("universe") and region.get("universe_countries") != [country]:
+        return say("group_country_of", country=groups.country_in_phrase)
+    return groups.group_of
+
+
+def _missing_reason(strategy: Mapping[str, Any], score: str, among: str, say: Say) -> str:
+    """Why a score is missing, in the briefing's language, from the warehouse's code and count."""
+    code = strategy.get(f"{score}_missing_code")
+    year = format_year(strategy.get("year"))
+    if code == "too_few_regions":
+        count = strategy.get(f"{score}_regions_with_input")
+        return say("missing_too_few_regions", n=format_int(count, say.lang), among=among, year=year,
+                   regions=plural(count, say.t["word_regions"], say.lang),
+                   needed=format_int(strategy.get("min_regions"), say.lang))
+    if isinstance(code, str) and f"missing_{code}" in say.t:
+        return say(f"missing_{code}", year=year)
+    return localised(strategy, f"{score}_missing_reason", say.lang, fallback=say.t["status_missing"])
+
+
 def _score_basis(strategy: Mapping[str, Any], score: str, say: Say) -> str:
     """What a score was computed from, in words and numbers."""
     lang = say.lang
     if score == "market":
         if as_float(strategy.get("population_thousand")) is None:
             return DASH
-        basis = say.t.get(f"market_basis_{strategy.get('market_basis')}", text_or_dash(strategy.get("market_basis")))
+        basis = say.t.get(f"market_basis_{strategy.get('market_basis')}", say.t["market_basis_money_income"])
         return say("basis_market", population=format_number(strategy.get("population_thousand"), lang, 1),
                    basis=basis)
     if score == "location":
@@ -65,46 +98,113 @@ def _score_basis(strategy: Mapping[str, Any], score: str, say: Say) -> str:
                district=format_percent(strategy.get("grp_district_share"), lang, share=True))
 
 
-def _score_rows(strategy: Mapping[str, Any], say: Say) -> list[dict[str, str]]:
+def _score_rows(strategy: Mapping[str, Any], among: str, say: Say) -> list[dict[str, str]]:
     rows = []
     for score in SCORES:
         value, met = strategy.get(f"{score}_score"), strategy.get(f"{score}_met")
         status = "missing" if as_float(value) is None else ("met" if met else "not_met")
         rows.append({
+            "key": score,
             "label": say.t[f"score_{score}"],
             "score": format_number(value, say.lang, SCORE_DIGITS),
             "threshold": format_number(strategy.get(f"{score}_threshold"), say.lang, SCORE_DIGITS),
             "status": status,
             "status_label": say.t[f"status_{status}"],
-            "basis": _score_basis(strategy, score, say)
-            if status != "missing" else text_or_dash(strategy.get(f"{score}_missing_reason")),
+            "basis": _score_basis(strategy, score, say) if status != "missing"
+            else _missing_reason(strategy, score, among, say),
         })
     return rows
 
 
-def strategy_section(context: Mapping[str, Any], say: Say) -> dict[str, Any] | None:
-    """The decision with its scores, reasons, candidate domains and partners; ``None`` when there is none."""
+def _against(row: Mapping[str, str], say: Say) -> str:
+    """``economic-geographic location (0.67 < 0.75)``."""
+    sign = "≥" if row["status"] == "met" else "<"
+    return say("score_against", score=in_sentence(row["label"]), value=row["score"], sign=sign,
+               threshold=row["threshold"])
+
+
+def _reasons(strategy: Mapping[str, Any], rows: Sequence[Mapping[str, str]], say: Say) -> str:
+    """Why the decision follows from the scores: the rule applied, not the table repeated."""
+    decision = strategy.get("decision")
+    failed = [_against(r, say) for r in rows if r["status"] == "not_met"]
+    by_reason: dict[str, list[str]] = {}
+    for r in rows:
+        if r["status"] == "missing":
+            by_reason.setdefault(r["basis"], []).append(in_sentence(r["label"]))
+    # conditions missing for the same reason are named together, the reason once
+    missing = [f"{format_list(names, say.lang)} ({reason})" for reason, names in by_reason.items()]
+    parts = []
+    if decision == "comprehensive_diversification":
+        parts.append(say("reason_all_met", scores=format_list([_against(r, say) for r in rows], say.lang)))
+    elif decision == "smart_specialisation":
+        parts.append(say("reason_not_met", scores=format_list(failed, say.lang)))
+        if missing:
+            parts.append(say("reason_also_missing", scores=format_list(missing, say.lang)))
+    else:
+        parts.append(say("reason_missing", scores=format_list(missing, say.lang)))
+    return " ".join(parts)
+
+
+def _strength(name: str, code: str | None, profile: Mapping[str, Mapping[str, Any]], country: object,
+              say: Say) -> str:
+    """A strength with its value and rank: ``innovation activity of organisations: 26,8 % (2nd of 83)``."""
+    row = profile.get(code or "")
+    if not row:
+        return name
+    value = format_value(row.get("value"), "pct" if row.get("unit") == "%" else unit_key(row.get("unit"), country),
+                         say)
+    rank, n = row.get("rank"), row.get("n_regions")
+    if as_float(rank) is None:
+        return say("strength_value", name=name, value=value)
+    return say("strength_value_rank", name=name, value=value, rank=format_ordinal(rank, say.lang),
+               n=format_int(n, say.lang))
+
+
+def strategy_section(context: Mapping[str, Any], groups: Groups, say: Say) -> dict[str, Any] | None:
+    """The decision with its scores, reasons, strengths and partners; ``None`` when there is none."""
     strategy = as_mapping(context.get("strategy"))
     decision = strategy.get("decision")
     if not decision:
         return None
     lang = say.lang
+    among = _percentile_group(strategy, context, groups, say)
+    rows = _score_rows(strategy, among, say)
+    profile = profile_rows(context)
+    country = as_mapping(context.get("region")).get("country")
+    names = localised_list(strategy, "candidate_domains", lang)
+    codes = [str(c) for c in strategy.get("candidate_domains") or []]
+    strengths = [
+        _strength(name, codes[i] if i < len(codes) else None, profile, country, say) for i, name in enumerate(names)
+    ]
+    weak = strategy.get("weak_families") or []
+    too_few = any(strategy.get(f"{s}_missing_code") == "too_few_regions" for s in SCORES)
+    partners = localised_list(strategy, "interregional_partners", lang)
+    if partners:
+        partners_note = ""
+    elif not weak and too_few:
+        partners_note = say("partners_too_few", among=among)
+    elif not weak:
+        partners_note = say("partners_no_weak", among=among)
+    else:
+        partners_note = say("partners_none", district=groups.district or say.t["district_generic"])
     return {
         "decision": str(decision),
         "label": say.t.get(f"decision_{decision}", str(decision)),
         "title": capitalise(say.t.get(f"decision_{decision}", str(decision))),
         "summary": say.t.get(f"decision_{decision}_summary", ""),
         "year": format_year(strategy.get("year")),
-        "scores_caption": say("strategy_scores_caption", year=format_year(strategy.get("year"))),
-        "scores": _score_rows(strategy, say),
-        "reasons": typograph(localised(strategy, "reasons", lang), lang),
-        "domains": localised_list(strategy, "candidate_domains", lang),
-        "sector_note": typograph(localised(strategy, "sector_note", lang), lang),
+        "scores_caption": say("strategy_scores_caption", year=format_year(strategy.get("year")), among=among),
+        "scores": rows,
+        "reasons": _reasons(strategy, rows, say),
+        "transport_note": say.t["reason_no_transport"]
+        if as_float(strategy.get("transport_indicators_used")) == 0 else "",
+        "strengths_intro": say("strengths_intro", among=among, year=format_year(strategy.get("year"))),
+        "domains": strengths,
+        "domain_names": [in_sentence(n) for n in names],
+        "sector_note": say.t["sectors_none"],
         "sectors": [str(s) for s in strategy.get("sector_domains") or []],
-        "weak_families": format_list(
-            [say.t.get(f"family_{f}", f) for f in strategy.get("weak_families") or []], lang
-        ),
-        "partners": localised_list(strategy, "interregional_partners", lang),
+        "partners": partners,
+        "partners_note": partners_note,
     }
 
 
@@ -140,47 +240,99 @@ def peers_section(context: Mapping[str, Any], say: Say) -> dict[str, Any]:
 # ---------------------------------------------------------------- instruments
 
 
-def _instrument_group_title(rows: Sequence[Mapping[str, Any]], say: Say) -> str:
-    first = rows[0]
-    kind = "weakest_family" if first.get("target_type") == "weakest_family" else "weakest_dynamic"
-    known = WEAK_CODE_KEYS.get(str(first.get("weak_code")))
-    code = f"{in_sentence(say.t[known[0]])} {known[1]}" if known else text_or_dash(first.get("weak_code"))
-    return say(f"instruments_{kind}", code=code,
-               percentile=format_number(first.get("weak_percentile"), say.lang, SCORE_DIGITS))
+def _code_name(code: object, say: Say) -> str:
+    known = WEAK_CODE_KEYS.get(str(code))
+    return f"{in_sentence(say.t[known[0]])} {known[1]}" if known else text_or_dash(code)
 
 
-def instruments_section(context: Mapping[str, Any], say: Say) -> dict[str, Any]:
-    """Support instruments by weak code (weakest family first), most relevant first, with the surveys cited."""
+def _survey(row: Mapping[str, Any], say: Say) -> dict[str, str]:
+    """Who was asked, where, when and how many; and where it is published."""
+    lang = say.lang
+    reference = row.get("survey_reference")
+    if isinstance(reference, str) and f"ref_{reference}_short" in say.t:
+        source = say("survey_reference", ref=say.t[f"ref_{reference}_short"],
+                     table=text_or_dash(row.get("survey_source_table")))
+    else:
+        source = text_or_dash(row.get("survey_citation"))
+    parts = [localised(row, f"survey_{k}", lang, fallback="") for k in ("population", "respondent_groups")]
+    details = "; ".join(p for p in (parts[0], text_or_dash(row.get("survey_period")), parts[1]) if p != DASH)
+    sample = localised(row, "survey_sample", lang, fallback="")
+    title = localised(row, "survey_title", lang, fallback=row.get("survey"))
+    return {
+        "line": say("survey_line", title=title, details=details, sample=sample, source=source)
+        if sample != DASH else f"{title} ({details}), {source}.",
+        "scope": str(row.get("survey_scope") or ""),
+        "population": parts[0] if parts[0] != DASH else "",
+    }
+
+
+def _group(members: Sequence[Mapping[str, Any]], groups: Groups, say: Say) -> dict[str, Any]:
+    """One weak code's group: its title, whether it is below the median, and its instruments."""
+    first = members[0]
+    kind = "family" if first.get("target_type") == "weakest_family" else "dynamic"
+    fallback = next((r for r in members if r.get("match_type") == "fallback_next_weakest"), None)
+    addressed = fallback or next((r for r in members if r.get("instrument_code")), first)
+    percentile = as_float(addressed.get("addressed_percentile", addressed.get("weak_percentile")))
+    weak = percentile is not None and percentile < MEDIAN
+    higher_than = format_percent(100 * percentile, say.lang, 0) if percentile is not None else DASH
+    notes = []
+    if any(r.get("match_type") == "no_survey_section" for r in members):
+        notes.append(say("instruments_no_section", code=_code_name(first.get("weak_code"), say)))
+    if fallback:
+        notes.append(say("instruments_fallback", code=_code_name(fallback.get("addressed_code"), say)))
+    status = say("instruments_below_median" if weak else "instruments_above_median", group_of=groups.group_of,
+                 share=higher_than)
+    rows = [
+        {"rank": format_int(r.get("instrument_rank"), say.lang),
+         "name": localised(r, "instrument", say.lang, fallback=r.get("instrument_code")),
+         "relevance": format_percent(r.get("relevance_pct"), say.lang)}
+        for r in members if r.get("instrument_code")
+    ] if weak else []
+    return {
+        "kind": kind,
+        "share": higher_than,
+        "code": _code_name(addressed.get("addressed_code") or first.get("weak_code"), say),
+        "title": say(f"instruments_weakest_{kind}", code=_code_name(first.get("weak_code"), say)),
+        "status": status,
+        "notes": notes,
+        "weak": weak,
+        "rows": rows,
+    }
+
+
+def instruments_section(context: Mapping[str, Any], groups: Groups, say: Say) -> dict[str, Any]:
+    """Support instruments for the weak codes below the group's median, most relevant first, with the survey
+    they come from described next to them."""
     rows = records(context.get("instruments"))
     order = {"weakest_family": 0, "weakest_dynamic_code": 1}
     rows = sorted(rows, key=lambda r: (order.get(str(r.get("target_type")), 2), str(r.get("weak_code")),
                                         str(r.get("match_type")) != "no_survey_section",
                                         as_float(r.get("instrument_rank")) or 0))
-    groups: list[dict[str, Any]] = []
-    surveys: dict[str, dict[str, str]] = {}
     keys: list[tuple[str, str]] = []
     for row in rows:
         key = (str(row.get("target_type")), str(row.get("weak_code")))
         if key not in keys:
             keys.append(key)
-    for key in keys:
-        members = [r for r in rows if (str(r.get("target_type")), str(r.get("weak_code"))) == key]
-        notes: list[str] = []
-        items = []
-        for r in members:
-            note = typograph(localised(r, "note", say.lang, fallback=""), say.lang)
-            if note != DASH and note not in notes:
-                notes.append(note)
-            if r.get("instrument_code"):
-                items.append({"rank": format_int(r.get("instrument_rank"), say.lang),
-                              "name": localised(r, "instrument", say.lang, fallback=r.get("instrument_code")),
-                              "relevance": format_percent(r.get("relevance_pct"), say.lang)})
-            if r.get("survey") and str(r["survey"]) not in surveys:
-                surveys[str(r["survey"])] = {
-                    "title": localised(r, "survey_title", say.lang, fallback=r.get("survey")),
-                    "details": say("survey_details", respondents=format_int(r.get("survey_respondents"), say.lang),
-                                   period=text_or_dash(r.get("survey_period"))),
-                    "citation": text_or_dash(r.get("survey_citation")),
-                }
-        groups.append({"title": _instrument_group_title(members, say), "notes": notes, "rows": items})
-    return {"groups": groups, "surveys": list(surveys.values())}
+    built = [_group([r for r in rows if (str(r.get("target_type")), str(r.get("weak_code"))) == key], groups, say)
+             for key in keys]
+    merged: list[dict[str, Any]] = []
+    for group in built:  # the same instruments for a code and for its change (S and S′): one list, two titles
+        twin = next((g for g in merged if g["rows"] and g["rows"] == group["rows"]), None)
+        if twin:  # both are weak (only a weak code has instruments)
+            twin["title"] = say("instruments_both", first=twin["title"], second=in_sentence(group["title"]))
+            twin["status"] = say("instruments_below_median_both", group_of=groups.group_of, first=twin["share"],
+                                 second=group["share"])
+        else:
+            merged.append(group)
+    survey_row = next((r for r in rows if r.get("survey")), None)
+    survey = _survey(survey_row, say) if survey_row else None
+    scope_note = ""
+    if survey and survey["scope"] in ("country", "abroad", "unspecified"):
+        scope_note = say(f"survey_scope_{survey['scope']}", population=survey["population"] or DASH)
+    return {
+        "groups": merged,
+        "survey": survey,
+        "scope_note": scope_note,
+        "indicative": bool(scope_note),
+        "any_weak": any(g["weak"] for g in merged),
+    }

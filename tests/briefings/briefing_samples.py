@@ -12,14 +12,81 @@ import duckdb
 HOSTILE_TYPST = '#read("/etc/passwd") [x] $y$ *b* _i_ @ref <lab>'
 HOSTILE_HTML = "<script>alert(1)</script> & Co"
 
-CITATION = "Seed 004, Table 1: questionnaire survey of 208 respondents, Ural Federal District."
+# How the survey of the code-model paper is cited where no catalog reference is given (an analyst's survey).
+CITATION = "Own questionnaire of the regional ministry, 2024 (internal report 7)."
+
+
+def _indicator(code: str, name_ru: str, name_en: str, family: str, unit: str, year: int, value: float | None,
+               before_1: float | None, before_5: float | None, country: float | None, percent: float | None,
+               percent_1: float | None, rank: int | None, n: int | None, comparability: str = "as_is",
+               weight: float = 1.0) -> dict:
+    return {
+        "indicator_code": code, "name_ru": name_ru, "name_en": name_en, "family": family, "direction": 1,
+        "weight": weight, "comparability": comparability, "unit": unit, "year": year, "value": value,
+        "value_1y_before": before_1, "value_5y_before": before_5, "country_value": country,
+        "percent_of_country": percent, "percent_of_country_1y_before": percent_1,
+        "percent_of_country_5y_before": None, "rank": rank, "n_regions": n,
+    }
+
+
+SVE_INDICATORS = [
+    # GRP per capita 1 371 665 rub in 2023, +8.5 % over a year, 142 % of the country, 8th of 85
+    _indicator("grp_per_capita", "ВРП на душу населения", "Gross regional product per capita", "production", "rub",
+               2023, 1371665.3, 1264149.4, 744203.39, 963977.55, 142.29, 140.0, 8, 85, "relative_to_country"),
+    _indicator("money_income_per_capita", "Среднедушевые денежные доходы населения", "Money income per capita",
+               "social", "rub per month", 2023, 83276.9, 67714.2, 41341.0, 62975.8, 132.2, 107.5, 9, 84,
+               "relative_to_country"),
+    # employment rate 65.5 % in 2023 (+1.0 pp over a year)
+    _indicator("employment_rate", "Уровень занятости населения", "Employment rate", "social", "%", 2023, 65.546,
+               64.51, 66.23, 62.362, 105.1, 103.0, 13, 83),
+    # a negative migration balance has no share of the country
+    _indicator("migration_balance_per_10000", "Коэффициент миграционного прироста на 10 000 человек населения",
+               "Net migration per 10 000 people", "social", "per 10 000 people", 2023, -12.5, 23.6, 22.7, 2.0, None,
+               None, 70, 80),
+    # researchers per 10 000 employed (a count made a rate); GRP ended a year earlier than the rest
+    _indicator("researchers", "Численность исследователей", "Researchers", "social", "per_10000_employed", 2022,
+               350.4, 364.0, 417.0, 93.3, 375.6, None, 4, 82, "per_10000_employed"),
+    _indicator("population", "Численность населения", "Average annual population", "context", "thousand persons",
+               2023, 4248.174, 4281.08, 4229.9, 139535.5, 3.04, None, 6, 85, weight=0.0),
+]
+
+SURVEY = {
+    "survey": "uralfd_2011_2016",
+    "survey_title_en": "Relevance of instruments affecting the codes of neo-industrial development of the region",
+    "survey_title_ru": "Актуальность инструментов воздействия на коды неоиндустриального развития региона",
+    "survey_respondents": 208,
+    "survey_period": "2011–2016",
+    "survey_population_en": "Ural Federal District",
+    "survey_population_ru": "Уральский федеральный округ",
+    "survey_respondent_groups_en": "the population, business, authorities, students and teaching staff",
+    "survey_respondent_groups_ru": "население, бизнес, органы власти, студенты и преподаватели",
+    "survey_sample_en": "in-depth questionnaire of 208 respondents",
+    "survey_sample_ru": "углублённое анкетирование 208 респондентов",
+    "survey_reference": "paper_code_model",
+    "survey_source_table": "1",
+    "survey_citation": "Table 1 of the code-based model paper.",
+}
+
+
+def _instrument(target: str, weak: str, percentile: float, rank_no: int | None, code: str | None, en: str | None,
+                ru: str | None, pct: float | None, scope: str = "population", match: str = "survey",
+                addressed: str | None = None, addressed_percentile: float | None = None) -> dict:
+    return {
+        "year": 2023, "target_type": target, "weak_code": weak, "weak_percentile": percentile,
+        "addressed_code": addressed or weak,
+        "addressed_percentile": percentile if addressed_percentile is None else addressed_percentile,
+        "match_type": match, "instrument_rank": rank_no, "instrument_code": code, "instrument_en": en,
+        "instrument_ru": ru, "relevance_pct": pct, **SURVEY, "survey_scope": scope,
+    }
 
 
 def make_context(name_ru: str = "Свердловская область", name_en: str = "Sverdlovsk Oblast", demo: bool = True) -> dict:
     """2016–2023, P +0.02/yr, I +0.01/yr, S flat at 0.5 until a 2023 drop.
 
     2023: P 0.612 (Δ +0.092), I 0.47 (Δ +0.110), S 0.45 (Δ −0.050), ID +0.152, NID 0.18 + 0.152 = 0.332.
-    Composite rank 3 of 83 (interval 2–6), 2 a year earlier; P is the strongest code (rank 2), I the weakest (14).
+    Composite rank 3 of 83 (interval 2–6), 2 a year earlier; P is the strongest code (rank 2 of 85), I the weakest
+    relative to the others (14 of 84) but above the group median (0.38): the region has no weak code. Its slowest
+    change, the information code I′, is below the median (percentile 0.2): the survey's instruments for it.
     """
     rows = []
     for k, year in enumerate(range(2016, 2023)):
@@ -69,14 +136,6 @@ def make_context(name_ru: str = "Свердловская область", name_
             "rank_max": high,
         }
 
-    survey = {
-        "survey": "uralfd_2011_2016",
-        "survey_title_en": "Relevance of instruments (Table 1)",
-        "survey_title_ru": "Актуальность инструментов (табл. 1)",
-        "survey_respondents": 208,
-        "survey_period": "2011-2016",
-        "survey_citation": CITATION,
-    }
     return {
         "region": {
             "code": "RU-SVE",
@@ -85,10 +144,15 @@ def make_context(name_ru: str = "Свердловская область", name_
             "district_code": "RU-FD-URL",
             "district_name_ru": "Уральский федеральный округ",
             "district_name_en": "Ural Federal District",
+            "district_level": "district",
+            "district_regions": 6,
             "country": "RU",
             "country_name_ru": "Российская Федерация",
             "country_name_en": "Russian Federation",
             "level": "subject",
+            "universe": "RU",
+            "universe_regions": 85,
+            "universe_countries": ["RU"],
         },
         "demo": demo,
         "build_id": "20261123T231500Z-ab12",
@@ -98,10 +162,19 @@ def make_context(name_ru: str = "Свердловская область", name_
         "sources": "demo",
         "latest_year": 2023,
         "codes": rows,
-        "district_median": {"production_code": 0.5, "institutional_code": 0.4, "social_code": None},
-        "country_median": {"production_code": 0.45, "institutional_code": 0.38, "social_code": 0.52},
+        "district_medians": [
+            {"year": 2023, "production_code": 0.5, "institutional_code": 0.4, "social_code": None, "nid": 0.3,
+             "regions": 6},
+        ],
+        "universe_medians": [
+            {"year": 2022, "production_code": 0.44, "institutional_code": 0.37, "social_code": 0.5, "nid": 0.2,
+             "regions": 85},
+            {"year": 2023, "production_code": 0.45, "institutional_code": 0.38, "social_code": 0.52, "nid": 0.25,
+             "regions": 85},
+        ],
         "coverage_notes": [
-            {"year": 2003, "family": "production", "reason": "only 0.57 of the family weight present (needs 2/3)"}
+            {"year": 2003, "family": "production", "reason": "only 0.57 of the family weight present (needs 2/3)",
+             "reason_ru": "только 0,57 веса семейства (нужно 2/3)"}
         ],
         "top_contributions": [
             {
@@ -118,10 +191,15 @@ def make_context(name_ru: str = "Свердловская область", name_
             rank(2023, "production_code", 2, 2, 2, 85),
             rank(2023, "institutional_code", 14, 12, 15, 84),
             rank(2023, "social_code", 3, 2, 7, 84),
+            {"universe": "RU", "year": 2023, "measure": "nid", "point_value": 0.332, "point_rank": 26,
+             "n_regions": 83},
         ],
+        "indicators": SVE_INDICATORS,
         "strategy": {
             "year": 2023,
             "decision": "smart_specialisation",
+            "percentile_group": "RU",
+            "min_regions": 5,
             "reasons_en": "Local market capacity 0.83 < 0.90 (not met); location 0.47 < 0.75 (not met).",
             "reasons_ru": "Ёмкость локального рынка 0,83 < 0,90 (не выполнено).",
             "population_thousand": 2000.542,
@@ -131,6 +209,7 @@ def make_context(name_ru: str = "Свердловская область", name_
             "market_met": False,
             "density_per_km2": 3.99,
             "urban_population_share": 85.291,
+            "transport_indicators_used": 0,
             "capital_region": False,
             "location_score": 0.4698795181,
             "location_threshold": 0.75,
@@ -140,19 +219,16 @@ def make_context(name_ru: str = "Свердловская область", name_
             "significance_score": 0.9404761905,
             "significance_threshold": 0.9,
             "significance_met": True,
-            "candidate_domains": ["innovation_activity", "rd_expenditure_share_grp"],
-            "candidate_domains_en": ["Innovation activity of organisations", "R&D expenditure share of GRP"],
-            "candidate_domains_ru": [
-                "Уровень инновационной активности организаций",
-                "Внутренние затраты на исследования и разработки в % к ВРП",
-            ],
+            "candidate_domains": ["grp_per_capita", "employment_rate"],
+            "candidate_domains_en": ["Gross regional product per capita", "Employment rate"],
+            "candidate_domains_ru": ["ВРП на душу населения", "Уровень занятости населения"],
             "sector_domains": [],
             "sector_note_en": "No sector data loaded.",
             "sector_note_ru": "Отраслевые данные не загружены.",
-            "weak_families": ["institutional"],
-            "interregional_partners": ["RU-TYU"],
-            "interregional_partners_en": ["Tyumen Oblast (institutional)"],
-            "interregional_partners_ru": ["Тюменская область (институциональный)"],
+            "weak_families": [],
+            "interregional_partners": [],
+            "interregional_partners_en": [],
+            "interregional_partners_ru": [],
         },
         "peers": [
             {
@@ -191,26 +267,18 @@ def make_context(name_ru: str = "Свердловская область", name_
             },
         ],
         "instruments": [
-            {
-                "year": 2023,
-                "target_type": "weakest_family",
-                "weak_code": "institutional",
-                "weak_percentile": 0.843,
-                "addressed_code": "institutional",
-                "match_type": "survey",
-                "instrument_rank": rank_no,
-                "instrument_code": code,
-                "instrument_en": en,
-                "instrument_ru": ru,
-                "relevance_pct": pct,
-                "note_en": "Instruments for the institutional code I, ranked by relevance.",
-                "note_ru": "Инструменты для институционального кода I по актуальности.",
-                **survey,
-            }
-            for rank_no, code, en, ru, pct in (
-                (1, "preferential_lending", "Preferential lending", "Льготное кредитование", 66.3),
-                (2, "preferential_taxation", "Preferential taxation", "Льготное налогообложение", 58.7),
-            )
+            # the weakest defining code is above the group's median: no instruments for it
+            *(_instrument("weakest_family", "institutional", 0.843, k, code, en, ru, pct)
+              for k, code, en, ru, pct in (
+                  (1, "preferential_lending", "Preferential lending", "Льготное кредитование", 66.3),
+                  (2, "preferential_taxation", "Preferential taxation", "Льготное налогообложение", 58.7))),
+            # the slowest change is below it: the survey's two most relevant instruments for it
+            *(_instrument("weakest_dynamic_code", "information_code", 0.2, k, code, en, ru, pct)
+              for k, code, en, ru, pct in (
+                  (1, "modernisation_programmes_assistance", "Assistance for participation in modernisation",
+                   "Содействие участию в программах модернизации", 49.0),
+                  (2, "tender_information_support", "Information support for tenders",
+                   "Информационная поддержка участия в торгах", 41.8))),
         ],
         "correlations": [
             {
@@ -233,6 +301,8 @@ def make_context(name_ru: str = "Свердловская область", name_
                 ("region", "levels", 11, 0.9168, 0.4758, 0.8405, 7.16e-05),
                 ("region", "changes", 10, 0.0612, 0.05, 0.0037, 0.8666),
                 ("district_aggregate", "levels", 12, 0.903, 0.2227, 0.8154, 5.74e-05),
+                # p = 0.0496 rounds to 0.050 at three decimals: printed with four, so the star agrees
+                ("district_pooled", "levels", 62, -0.6301, -1.28, 0.397, 0.0496),
             )
         ],
         "quality": {
@@ -265,6 +335,7 @@ def make_context(name_ru: str = "Свердловская область", name_
                     "new_value": 83276.9,
                     "old_release": "demo v1",
                     "new_release": "demo v2",
+                    "new_release_date": "2024-09-01",
                     "relative_change": 0.012107,
                 }
             ],
@@ -280,6 +351,57 @@ def make_context(name_ru: str = "Свердловская область", name_
             }
         ],
     }
+
+
+def make_eu_context(demo: bool = True) -> dict:
+    """Saarland (DEC0): an EU NUTS 2 region that is its own NUTS 1 region (DEC, one comparison region), in a
+    universe of 11 regions of 7 countries, with 3 regions of its own country (too few for strategy percentiles).
+
+    It has no district comparison: no district median, no district correlation rows (they would repeat its
+    own). The Ural survey is taken abroad: indicative, without the instruments of Russian national policy; its
+    social code S and its change S′ are both below the group median and get the same instruments (one list).
+    """
+    context = make_context("Саар", "Saarland", demo)
+    context["region"].update({
+        "code": "DEC0", "district_code": "DEC", "district_name_ru": "Саар", "district_name_en": "Saarland",
+        "district_level": "nuts1", "district_regions": 1, "country": "DE", "country_name_ru": "Германия",
+        "country_name_en": "Germany", "level": "nuts2", "universe": "EU", "universe_regions": 11,
+        "universe_countries": ["BE", "CZ", "DE", "ES", "FR", "PL", "UK"],
+    })
+    context["district_medians"] = [dict(context["codes"][-1], regions=1)]
+    context["ranks"] = [dict(r, universe="EU", n_regions=11, point_rank=min(r["point_rank"], 11))
+                        for r in context["ranks"]]
+    context["indicators"] = [
+        _indicator("grp_per_capita", "ВРП на душу населения", "Gross regional product per capita", "production",
+                   "rub", 2023, 32689.0, 30045.0, 31892.0, 36362.8, 89.9, 85.0, 9, 11, "relative_to_country"),
+        _indicator("population", "Численность населения", "Average annual population", "context",
+                   "thousand persons", 2023, 1462.7, 1477.5, 1503.3, 7563.3, 19.3, None, 4, 11, weight=0.0),
+        # the EU basket weighs innovation activity 0 (no regional Eurostat series): not a key indicator there
+        _indicator("innovation_activity", "Уровень инновационной активности организаций",
+                   "Innovation activity of organisations", "production", "%", 2023, 17.1, 16.0, 15.0, 15.0, 114.0,
+                   None, 3, 11, weight=0.0),
+    ]
+    context["strategy"] = {
+        "year": 2023, "decision": "insufficient_data", "percentile_group": "DE", "min_regions": 5,
+        "population_thousand": 1462.7, "market_basis": "money_income", "transport_indicators_used": 0,
+        **{f"{s}_{k}": v for s in ("market", "location", "significance")
+           for k, v in (("score", None), ("threshold", 0.9), ("met", None), ("missing_code", "too_few_regions"),
+                        ("regions_with_input", 3),
+                        ("missing_reason", "only 3 comparison regions in DE have it for 2023 (5 needed)"),
+                        ("missing_reason_ru", "лишь у 3 регионов сравнения в DE (нужно 5)"))},
+        "candidate_domains": [], "candidate_domains_en": [], "candidate_domains_ru": [], "sector_domains": [],
+        "weak_families": [], "interregional_partners": [],
+    }
+    jobs = (1, "productive_jobs", "Creating highly productive jobs", "Создание высокопроизводительных рабочих мест",
+            56.9)
+    context["instruments"] = [
+        _instrument("weakest_family", "social", 0.4, *jobs, scope="abroad"),
+        _instrument("weakest_dynamic_code", "value_competence_code", 0.2, *jobs, scope="abroad"),
+    ]
+    district_copy = [dict(c, scope=scope) for c in context["correlations"] if c["scope"] == "region"
+                     for scope in ("district_aggregate", "district_pooled")]
+    context["correlations"] = [c for c in context["correlations"] if c["scope"] == "region"] + district_copy
+    return context
 
 
 # ---------------------------------------------------------------- a tiny published warehouse
@@ -321,6 +443,10 @@ _TABLES = {
     "education_measure VARCHAR, code_illustrated VARCHAR, window_start INT, window_end INT, "
     "n INT, n_territories INT, first_year INT, last_year INT, r DOUBLE, slope DOUBLE, "
     "r_squared DOUBLE, p_value DOUBLE, significant BOOLEAN, null_reason VARCHAR",
+    "indicator_profile": "region_code VARCHAR, country VARCHAR, universe VARCHAR, year INT, indicator_code VARCHAR, "
+    "family VARCHAR, direction INT, weight DOUBLE, comparability VARCHAR, unit VARCHAR, value DOUBLE, "
+    "value_1y_before DOUBLE, value_5y_before DOUBLE, country_value DOUBLE, percent_of_country DOUBLE, "
+    "percent_of_country_1y_before DOUBLE, percent_of_country_5y_before DOUBLE, rank INT, n_regions INT",
     "revisions": "source VARCHAR, dataset VARCHAR, region_code VARCHAR, indicator_key VARCHAR, "
     "indicator_code VARCHAR, period INT, old_value DOUBLE, new_value DOUBLE, old_flag VARCHAR, "
     "new_flag VARCHAR, old_release VARCHAR, new_release VARCHAR, new_release_date DATE, "
@@ -373,7 +499,18 @@ def make_warehouse(path: Path) -> Path:
         "INSERT INTO marts.dynamic_codes VALUES (?, 2023, ?, 0.0, 0.0, ?)",
         [("RU-KGN", 0.1, 0.1), ("RU-SVE", 0.1, 0.1), ("RU-TYU", 0.1, 0.1)],
     )
-    ins("INSERT INTO marts.basic_code VALUES (?, 2023, ?)", [("RU-KGN", 0.1), ("RU-SVE", 0.1), ("RU-TYU", 0.1)])
+    ins("INSERT INTO marts.basic_code VALUES (?, 2023, ?)", [("RU-KGN", 0.1), ("RU-SVE", 0.3), ("RU-TYU", 0.2)])
+    # B's GRP per capita: 2022 and 2023 (the latest year is kept); researchers only in 2022
+    ins(
+        "INSERT INTO marts.indicator_profile VALUES (?, 'RU', 'RU', ?, ?, ?, 1, 1.0, ?, ?, ?, ?, NULL, ?, ?, NULL, "
+        "NULL, ?, 3)",
+        [
+            ("RU-SVE", 2022, "grp_per_capita", "production", "relative_to_country", "rub", 2.0, None, 1.6, 125.0, 2),
+            ("RU-SVE", 2023, "grp_per_capita", "production", "relative_to_country", "rub", 2.2, 2.0, 2.0, 110.0, 1),
+            ("RU-SVE", 2022, "researchers", "social", "per_10000_employed", "per_10000_employed", 6.0, None, 5.0,
+             120.0, 2),
+        ],
+    )
     ins(
         "INSERT INTO marts.indicators VALUES (?, ?, ?, ?, ?, ?)",
         [

@@ -48,7 +48,8 @@ def test_first_render_writes_files_indexes_and_manifest(first: dict) -> None:
     assert pdf["path"] == "en/RU-CHE.pdf" and pdf["sha256"] == _sha(folder / "en" / "RU-CHE.pdf")
     assert pdf["inputs"] == entries[("RU-CHE", "ru", "html")]["inputs"]  # one fingerprint per region
     index = (folder / "ru" / "index.html").read_text()
-    assert index.index("Свердловская") < index.index("Челябинская") < index.index("Тюменская")  # register order
+    # grouped by country and district, by name within a district
+    assert index.index("Свердловская") < index.index("Тюменская") < index.index("Челябинская")
     assert (first["root"] / "state" / "RU-SVE.json").is_file()
 
 

@@ -37,20 +37,23 @@ def test_region_names_district_country_and_build(contexts: dict) -> None:
     region = contexts["RU-SVE"]["region"]
     assert region["name_ru"] == "Регион Б" and region["district_name_en"] == "Ural FD"
     assert region["country_name_ru"] == "Российская Федерация"
+    # the groups it is compared with, as the data say: 4 comparison regions in the district and the universe
+    # (RU-CHE has no codes but is one), a universe of one country
+    assert (region["district_level"], region["district_regions"]) == ("district", 4)
+    assert (region["universe"], region["universe_regions"], region["universe_countries"]) == ("RU", 4, ["RU"])
     b = contexts["RU-SVE"]
     assert b["demo"] is True and b["build_id"] == "b1" and b["data_vintage"] == "v1, v2"
     assert b["generated_at"] == "2026-11-24T12:00:00+00:00"
     assert b["latest_year"] == 2023
 
 
-def test_medians_of_the_latest_year_over_every_region(contexts: dict) -> None:
-    # P 2023: 0.2, 0.4, 0.9 → 0.4; S 2023: A null, 0.4, 0.3 → 0.35
-    assert contexts["RU-KGN"]["district_median"] == {
-        "production_code": 0.4,
-        "institutional_code": 0.5,
-        "social_code": 0.35,
-    }
-    assert contexts["RU-KGN"]["country_median"] == contexts["RU-KGN"]["district_median"]
+def test_medians_of_every_year_over_every_region(contexts: dict) -> None:
+    # P 2023: 0.2, 0.4, 0.9 → 0.4; S 2023: A null, 0.4, 0.3 → 0.35; NID 2023: 0.1, 0.3, 0.2 → 0.2
+    medians = {m["year"]: m for m in contexts["RU-KGN"]["district_medians"]}
+    assert medians[2023] == {"year": 2023, "production_code": 0.4, "institutional_code": 0.5, "social_code": 0.35,
+                             "nid": 0.2, "regions": 3}
+    assert medians[2022]["production_code"] == 0.3  # 0.1, 0.3, 0.8
+    assert contexts["RU-KGN"]["universe_medians"] == contexts["RU-KGN"]["district_medians"]
     assert contexts["RU-KGN"]["coverage_notes"] == [
         {"year": 2023, "family": "social", "reason": "only 0.50 of the family weight present (needs 2/3)",
          "reason_en": "only 0.50 of the family weight present (needs 2/3)",
@@ -79,10 +82,21 @@ def test_strategy_of_the_latest_year_with_lists_split(contexts: dict) -> None:
 
 def test_ranks_of_the_last_two_years(contexts: dict) -> None:
     ranks = contexts["RU-SVE"]["ranks"]
-    assert [(r["year"], r["point_rank"], r["rank_low"], r["rank_high"]) for r in ranks] == [
-        (2022, 1, 1, 2),
-        (2023, 2, 1, 3),
+    assert [(r["year"], r["measure"], r["point_rank"], r.get("rank_low"), r.get("rank_high")) for r in ranks] == [
+        (2022, "composite", 1, 1, 2),
+        (2023, "composite", 2, 1, 3),
+        (2023, "nid", 1, None, None),  # NID 0.3 is the highest of 0.1, 0.3, 0.2: no interval, a plain rank
     ]
+    assert [r["n_regions"] for r in ranks if r["measure"] == "nid"] == [3]
+
+
+def test_indicators_in_real_units_each_in_its_latest_year(contexts: dict) -> None:
+    rows = {r["indicator_code"]: r for r in contexts["RU-SVE"]["indicators"]}
+    assert (rows["grp_per_capita"]["year"], rows["grp_per_capita"]["value"]) == (2023, 2.2)
+    assert rows["grp_per_capita"]["percent_of_country"] == 110.0 and rows["grp_per_capita"]["rank"] == 1
+    assert rows["grp_per_capita"]["name_ru"] == "ВРП на душу"
+    assert (rows["researchers"]["year"], rows["researchers"]["unit"]) == (2022, "per_10000_employed")
+    assert contexts["RU-KGN"]["indicators"] == []
 
 
 def test_peers_with_names_in_order(contexts: dict) -> None:

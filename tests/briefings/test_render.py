@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import typst
-from briefing_samples import CITATION, HOSTILE_HTML, HOSTILE_TYPST, make_context
+from briefing_samples import HOSTILE_HTML, HOSTILE_TYPST, make_context, make_eu_context
 
 from dagster_project.briefings import index_entry, make_charts, render_briefing, render_html, render_index
 from dagster_project.briefings.formatting import DASH, MINUS, NBSP
@@ -121,41 +121,52 @@ def test_pdf_is_a_real_a4_pdf_with_several_pages(rendered: dict) -> None:
 
 def test_first_page_answers_where_what_changed_what_to_do_in_russian(texts: dict) -> None:
     text = texts["ru"]
-    first_page = text.split("1/5")[0] if "1/5" in text else text[:4000]
+    first_page = text.split("1/")[0]
     assert "Свердловская область: брифинг о развитии региона" in first_page
     assert BANNER_RU in first_page
-    # where: composite rank 3 of 83, interval 2–6; strongest P (rank 2), weakest I (rank 14)
-    assert "Свердловская область занимает 3‑е место из 83 регионов сравнения (Российская Федерация)" in first_page
-    assert "место остаётся в пределах 2–6" in first_page
-    assert (
-        "Самый сильный код — производственный код P (2‑е место), самый слабый — институциональный код I (14‑е место)"
+    assert "Федеральный округ: Уральский федеральный округ" in first_page  # a label, the name in the nominative
+    assert "Группа сравнения: 85 регионов России" in first_page
+    # where: composite rank 3 of the 83 with all three codes, interval 2–6; strongest P (2 of 85), weakest I
+    # (14 of 84) but above the median 0.38 of the group: the region has no weak code
+    assert "Свердловская область занимает 3‑е место из 83 регионов России с тремя кодами" in first_page
+    assert "от 2 до 6 места" in first_page
+    assert "Самый сильный код — производственный код P (2‑е место из 85)" in first_page
+    assert "институциональный код I (14‑е место из 84), но и он выше медианы регионов России: слабых " \
+           "определяющих кодов у региона нет" in first_page
+    assert "ВРП на душу населения: 1 371 665 руб. в 2023 г., 142 % от уровня страны" in first_page
+    # what changed: ID 2023 = 0.092 + 0.110 − 0.050 = +0.152; NID 0.332; rank 2 → 3; the driver in real terms
+    assert "сумма трёх кодов изменилась на +0,152" in first_page and "достиг 0,332" in first_page
+    assert "Общее место изменилось с 2 на 3" in first_page
+    assert "ВРП на душу населения (с 140 % до 142 % от уровня страны; +0,012 к коду P)" in first_page
+    # what to do: the strategy with its reason, strengths and the instrument for the code below the median
+    assert "Рекомендуемая стратегия: умная специализация [2]" in first_page
+    assert "не выполнено: ёмкость локального рынка (0,83 < 0,90) и экономико-географическое положение " \
+           "(0,47 < 0,75)" in first_page
+    assert "Сильные стороны, на которые можно опереться: ВРП на душу населения и уровень занятости населения" \
         in first_page
-    )
-    # what changed: ID 2023 = 0.092 + 0.110 − 0.050 = +0.152; NID 0.332; rank 2 → 3; the largest contribution
-    assert (
-        "код индустриального развития ID составил +0,152: в сумме коды выросли; базовый код NID достиг 0,332"
+    assert "Медленнее всего меняется информационный код I′ — ниже медианы группы; для него опрос [1] называет " \
+           "самым актуальным инструмент «Содействие участию в программах модернизации» (49,0 % респондентов)" \
         in first_page
-    )
-    assert "Общее место изменилось с 2‑го на 3‑е" in first_page
-    assert "«ВРП на душу населения» (+0,012 к коду P)" in first_page
-    # what to do: the strategy and the top instrument for the weakest code
-    assert "Рекомендуемая стратегия: умная специализация" in first_page
-    assert (
-        "институциональный код I (процентиль 0,84): самый актуальный инструмент по данным опроса — "
-        "«Льготное кредитование» (66,3 % респондентов)" in first_page
-    )
+    # key indicators in real units: value, change over 1 and 5 years, % of the country, rank
+    assert "ВРП на душу населения 2023 1 371 665 руб. +8,5 % +84,3 % 142 % 8 из 85" in first_page
+    assert "Уровень занятости 2023 65,5 % +1,0 п. п. −0,7 п. п. 105 % 13 из 83" in first_page
+    # the codes with their rank and range, the district's and the group's medians (S: no district median)
+    assert "Производственный код (P) 2023 0,612 +0,092 2 из 85 0,500 0,450" in first_page
+    assert f"Социальный код (S) 2023 0,450 {MINUS}0,050 3 из 84 (2–7) {DASH} 0,520" in first_page
+    assert "26 из 83 0,300 0,250" in first_page  # NID: its rank and medians, no longer dashes
 
 
-def test_key_figures_and_strategy_scores_in_russian(texts: dict) -> None:
+def test_strategy_scores_and_yearly_table_in_russian(texts: dict) -> None:
     text = texts["ru"]
-    assert "Производственный код (P) 0,612 +0,092 0,500 0,450 2 из 85" in text
-    assert f"Социальный код (S) 0,450 {MINUS}0,050 {DASH} 0,520 3 из 84 (2–7)" in text
-    assert "ID = +0,152" in text
     assert "Умная специализация." in text
     # 0.8333 → 0,83 against 0,90: not met; 0.9405 → 0,94 ≥ 0,90: met
     assert "Ёмкость локального рынка 0,83 0,90 нет население 2 000,5 тыс. чел. × среднедушевые денежные доходы" in text
     assert "Локальная значимость 0,94 0,90 да 1,8 % ВРП страны, 42,0 % ВРП округа" in text
-    assert "1 марта 2024 г. (demo v2)" in text and "23 ноября 2026 г., 23:15 UTC" in text
+    assert "Три условия из [2] — процентили среди регионов России, 2023 г." in text
+    assert "ВРП на душу населения: 1 371 665 руб. (8‑е место из 85)" in text
+    # no weak code: partners are not sought (not "no region is strong where this one is weak")
+    assert "Ни один код региона не ниже медианы регионов России" in text
+    assert "1 сентября 2024 г." in text and "23 ноября 2026 г., 23:15 UTC" in text
     assert "4 321" in text
     assert "2023 0,612 0,470 0,450 +0,092 +0,110 −0,050 +0,152 0,332" in text
 
@@ -163,28 +174,64 @@ def test_key_figures_and_strategy_scores_in_russian(texts: dict) -> None:
 def test_evidence_sections_in_english(texts: dict) -> None:
     text = texts["en"]
     assert "Sverdlovsk Oblast: regional development briefing" in text and BANNER_EN in text
-    assert "Production code (P) 0.612 +0.092 0.500 0.450 2 of 85" in text
+    assert "Production code (P) 2023 0.612 +0.092 2 of 85 0.500 0.450" in text
     assert "Sum of the defining codes P + I + S 3 2–6 3 83 2" in text  # rank, interval, median, n, a year earlier
     assert "1 Vologda Oblast 0.28 Researchers, production code P" in text
     assert "1 Arnsberg Germany 0.96" in text
-    assert "Weakest defining code: institutional code I (percentile 0.84)" in text
-    assert "1 Preferential lending 66.3% 2 Preferential taxation 58.7%" in text
-    assert CITATION in text and "208 respondents, 2011-2016" in text
+    # the survey where its instruments are used: where, when, whom, how many, and the paper it is in
+    assert "Survey: Relevance of instruments affecting the codes of neo-industrial development of the region " \
+           "(Ural Federal District; 2011–2016; the population, business, authorities, students and teaching " \
+           "staff; in-depth questionnaire of 208 respondents), reported in [1], Table 1." in text
+    assert "Weakest defining code: institutional code I" in text
+    assert "it is higher than in 84% of the Russian regions, above their median, so no instruments are singled " \
+           "out" in text
+    assert "Preferential lending" not in text  # above the median: no instruments
+    assert "1 Assistance for participation in modernisation 49.0% 2 Information support for tenders 41.8%" in text
     # r 0.9168 → +0.92, significant (*); p 7.16e-05 → < 0.001; changes r +0.06, p 0.867
     assert "Region 11 +0.92* 0.48 0.84 < 0.001 +0.06 0.867" in text
-    assert "District (published) 12 +0.90* 0.22 0.82 < 0.001" in text
+    assert "Ural Federal District (published) 12 +0.90* 0.22 0.82 < 0.001" in text
+    # p = 0.0496 would round to 0.050 and contradict its star: a fourth decimal
+    assert "Ural Federal District (regions together) 62 −0.63* −1.28 0.40 0.0496" in text
     assert "Researchers (Social code (S); last value: 2022)" in text
-    assert "Advanced technologies used: 2019, 2022 (demo)" in text
-    assert "Money income per capita 2023 82,280.7 83,276.9 1.21% demo v1 → demo v2" in text
-    assert "Innovation activity of organisations" in text and "Tyumen Oblast (institutional)" in text
-    assert "Warehouse build 20261123T231500Z-ab12 of 23 November 2026, 23:14 UTC; sources: demo." in text
+    assert "Advanced technologies used: 2019, 2022 (Synthetic demo data)" in text  # the source named, not its id
+    assert "The latest release changed 1 value: Indicator Year Was Now Change Release date Money income per " \
+           "capita 2023 82,280.7 83,276.9 1.21% 1 September 2024" in text
+    # references: both papers, by title, journal, year where known, and where to find them
+    assert "[1] Conceptual Approach to Forming the Basic Code of Neo-Industrial Development of a Region. Economy " \
+           "of Region (Ekonomika regiona), 2017. http://economyofregion.com/archive/2017/66/2958/" in text
+    assert "[2] Akulov A. O., Chelombitko A. N. Theory and Methodology of Strategic Modernization of Industrial " \
+           "Regions." in text
+    assert "Synthetic demo data Demo panel of regions (invented values) 1 September 2024" in text
+    assert "Warehouse build 20261123T231500Z-ab12 of 23 November 2026, 23:14 UTC; sources: Synthetic demo data." in text
+
+
+def test_an_eu_region_is_compared_with_its_group_not_with_itself(tmp_path: Path) -> None:
+    """Saarland is its own NUTS 1 region: no district line, median or correlation rows; its group is the EU
+    comparison regions, not 'Germany'; the Ural survey is indicative abroad; S and S′ share one list."""
+    context = make_eu_context()
+    files = render_briefing(context, tmp_path, "en", make_charts(context, "en"))
+    text = pdf_text(files.pdf)
+    if text is None:
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed")
+    assert "Compared with: 11 EU comparison regions (NUTS 2)" in text
+    assert "NUTS 1 region" not in text and "Median of the NUTS 1" not in text
+    assert "ranks 3rd of the 11 EU comparison regions (NUTS 2) with all three codes" in text
+    assert "of Germany" not in text.split("Strategy recommendation")[0]  # page 1 never calls the group Germany
+    assert "only 3 regions of this group have the inputs for 2023; a percentile needs 5" in text
+    assert "Indicative for this region: the survey was taken abroad, in the Ural Federal District" in text
+    assert "Weakest defining code: social code S; slowest change: value-and-competence code S′" in text
+    assert text.count("Creating highly productive jobs") == 2  # page 1 and one list (not one per code)
+    assert "Saarland (published)" not in text and "(regions together)" not in text
+    assert "Region 11 +0.92*" in text
+    assert "Gross regional product per capita: 32,689 EUR in 2023, 90% of the national level" in text
+    assert "Innovation activity" not in text.split("Codes of neo-industrial development")[0]  # not in the EU basket
 
 
 def test_pdf_has_running_header_and_page_numbers(rendered: dict, texts: dict) -> None:
     pages = pdf_pages(rendered["en"].pdf.read_bytes())
     for page in range(1, pages + 1):
         assert f"{page}/{pages}" in texts["en"].replace(" / ", "/")
-    assert texts["en"].count("Data vintage: 1 March 2024 (demo v2)") >= pages  # the header on every page
+    assert texts["en"].count("Data: to 2023, release of 1 September 2024") >= pages  # the header on every page
 
 
 def test_pdf_pages_rasterise(rendered: dict, tmp_path: Path) -> None:
@@ -209,16 +256,16 @@ def test_html_content_and_russian_formatting(rendered: dict) -> None:
     assert BANNER_RU in text
     assert "0,612" in html and "+0,092" in html and f"{MINUS}0,050" in html
     assert f"4{NBSP}321" in html
-    assert f"1{NBSP}марта 2024{NBSP}г. (demo v2)" in html
-    assert "Свердловская область занимает 3‑е место из 83 регионов сравнения" in text
+    assert f"1{NBSP}сентября 2024{NBSP}г." in html
+    assert "Свердловская область занимает 3‑е место из 83 регионов России" in text
     # the yearly table has the last 6 years only
     assert '<th scope="row">2018</th>' in html and '<th scope="row">2023</th>' in html
     assert '<th scope="row">2017</th>' not in html
-    # the missing district median of S is a dash (S card: change, district median, country median, rank)
-    s_card = html.split("Социальный код")[1].split("</li>")[0]
-    cells = [c.replace(NBSP, " ") for c in re.findall(r'<dd class="num">([^<]*)</dd>', s_card)]
-    assert cells == [f"{MINUS}0,050", DASH, "0,520", "3 из 84 (2–7)"]
-    assert "Льготное кредитование" in html and CITATION in html
+    # the missing district median of S is a dash (S row: year, value, change, rank, district median, group median)
+    s_row = html.split("Социальный код")[1].split("</tr>")[0]
+    cells = [c.replace(NBSP, " ") for c in re.findall(r'<td class="num[^"]*" data-label="[^"]*">([^<]*)</td>', s_row)]
+    assert cells == ["2023", "0,450", f"{MINUS}0,050", "3 из 84 (2–7)", DASH, "0,520"]
+    assert "Содействие участию в программах модернизации" in html and "Льготное кредитование" not in html
 
 
 def test_html_is_self_contained_and_accessible(rendered: dict) -> None:
@@ -234,8 +281,10 @@ def test_html_is_self_contained_and_accessible(rendered: dict) -> None:
     for anchor in re.findall(r'href="#([^"]+)"', html):
         assert anchor in outline.ids, anchor  # every contents link has its target
     assert html.count('role="img"') == 4  # four charts, each with a title and a description
-    assert '<title id="chart-profile-title">Defining codes P, I and S of the region, the district median' in html
-    assert "Region: P 0.612, I 0.470, S 0.450. District median: P 0.500, I 0.400, S —." in html
+    assert '<title id="chart-profile-title">Defining codes P, I and S of the region, the median of Ural Federal ' \
+           'District and the median of the Russian regions' in html
+    assert "Region: P 0.612, I 0.470, S 0.450. Median of the Russian regions: P 0.450, I 0.380, S 0.520. Median " \
+           "of Ural Federal District: P 0.500, I 0.400, S —." in html
     assert "Line chart of the defining codes P, I and S from 2016 to 2023" in html
     assert "<link" not in html and 'src="http' not in html  # nothing fetched from outside
     assert '<meta name="viewport"' in html and "@media print" in html
@@ -298,8 +347,9 @@ def test_null_everything_renders_dashes(tmp_path: Path) -> None:
             if key != "year":
                 row[key] = None
     context.update(
-        district_median=None,
-        country_median={},
+        district_medians=None,
+        universe_medians=[{}],
+        indicators=None,
         coverage_notes=None,
         top_contributions=[],
         ranks=None,
@@ -318,6 +368,7 @@ def test_null_everything_renders_dashes(tmp_path: Path) -> None:
     assert "Нет значений для графика." in text
     assert "Стратегия для этого региона не оценивалась." in text
     assert "Место региона пока не определено." in text
+    assert "Коды для этого региона пока не рассчитаны." in text  # no key indicators
     assert '<tr><th scope="row">2023</th>' + f'<td class="num">{DASH}</td>' * 8 + "</tr>" in files.html.read_text()
     pdf = pdf_text(files.pdf)
     if pdf is not None:
@@ -347,9 +398,14 @@ def test_index_lists_regions_with_codes_rank_strategy_and_links(tmp_path: Path) 
     assert path.name == "index.html"
     assert '<a href="RU-SVE.html">Свердловская область</a>' in html
     assert '<a href="RU-SVE.pdf" type="application/pdf">PDF</a>' in html
-    assert '<a href="../ru/RU-TYU.html">&lt;script&gt;' in html and "<script" not in html
+    assert '<a href="../ru/RU-TYU.html">&lt;script&gt;' in html
+    assert html.count("<script") == 1 and "alert(1)</script>" not in html  # only the page's own sorting script
     assert "javascript:" not in html and '<a href="RU-TYU.pdf"' in html
-    cells = "".join(f'<td class="num">{value}</td>' for value in ("0,612", "0,470", "0,450", "0,332"))
+    cells = "".join(f'<td class="num" data-label="{label}">{value}</td>'
+                    for label, value in (("P", "0,612"), ("I", "0,470"), ("S", "0,450"), ("NID", "0,332")))
     assert cells in html
+    # grouped by country, then district
+    assert '<tr class="group group-country"><th scope="colgroup" colspan="9">Российская Федерация</th></tr>' in html
+    assert '<th scope="colgroup" colspan="9">Уральский федеральный округ</th>' in html
     assert "3 из 83 (2–6)" in html.replace(NBSP, " ") and "умная специализация" in html
     assert BANNER_RU in html_text(html)

@@ -15,6 +15,8 @@ from dagster_project.briefings.charts import (
     HEIGHT,
     LEFT,
     PROFILE_COLOURS,
+    PROFILE_LEFT,
+    PROFILE_RIGHT,
     RIGHT,
     TOP,
     VALUE_LEFT,
@@ -138,13 +140,17 @@ def _rows() -> list[dict]:
     ]
 
 
-def test_chart_is_valid_language_neutral_svg() -> None:
-    svg = make_charts({"codes": _rows()})["codes"]
+def test_chart_reads_without_the_text() -> None:
+    """Value ticks on the 0–1 scale, the axis title with its unit in the reader's language, the first and last
+    year, the symbols of the legend and each series' last value at its last point."""
+    svg = make_charts({"codes": _rows()}, "ru")["codes"]
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
-    texts = sorted(el.text or "" for el in root.iter(f"{SVG}text"))
-    # only the legend letters, years and the two ends of the 0–1 scale: nothing to translate
-    assert texts == ["0", "1", "2000", "2001", "2002", "I", "P", "S"]
+    texts = sorted((el.text or "").replace(NBSP, " ") for el in root.iter(f"{SVG}text"))
+    assert texts == sorted(["0,00", "0,25", "0,50", "0,75", "1,00", "2000", "2001", "2002", "I", "P", "S",
+                            "код (от 0 до 1)", "0,000", "1,000", "0,500"])
+    english = {el.text for el in ET.fromstring(make_charts({"codes": _rows()}, "en")["codes"]).iter(f"{SVG}text")}
+    assert "code (0 to 1)" in english and "0.25" in english
 
 
 def test_chart_points_are_placed_on_the_0_1_scale() -> None:
@@ -175,7 +181,9 @@ def test_no_chart_without_values() -> None:
 
 
 def test_year_ticks() -> None:
-    assert year_ticks(2000, 2023) == [2000, 2005, 2010, 2015, 2020]
+    assert year_ticks(2000, 2023) == [2000, 2005, 2010, 2015, 2020, 2023]  # the range's ends are always shown
+    assert year_ticks(2001, 2023) == [2001, 2005, 2010, 2015, 2020, 2023]
+    assert year_ticks(2004, 2023) == [2004, 2010, 2015, 2020, 2023]  # 2005 is too close to 2004
     assert year_ticks(2018, 2023) == [2018, 2019, 2020, 2021, 2022, 2023]
     assert year_ticks(2023, 2023) == [2023]
 
@@ -187,7 +195,7 @@ def test_view_of_an_empty_context_is_all_dashes() -> None:
     view = build_view({"region": {"code": "RU-X"}}, "ru", charts=False)
     assert view["region_name"] == "RU-X"
     assert all(spec is None for spec in view["charts"].values()) and view["table"]["rows"] == []
-    assert {k["value"] for k in view["key_figures"]} == {DASH}
+    assert {k["value"] for k in view["codes"]} == {DASH} and view["key_indicators"] == []
     assert view["data_vintage"] == DASH and view["generated_at"] == DASH
     json.dumps(view)  # the PDF template reads it as JSON
 
@@ -203,8 +211,8 @@ def test_view_takes_the_latest_year_and_the_other_language_as_fallback() -> None
     }
     view = build_view(context, "ru", charts=False)
     assert view["region_name"] == "Darmstadt"
-    assert view["key_figures"][0]["value"] == "0,250"
-    assert view["key_figures"][0]["change"] == f"{MINUS}0,050"
+    assert view["codes"][0]["value"] == "0,250"
+    assert view["codes"][0]["change"] == f"{MINUS}0,050"
     assert [row[0] for row in view["table"]["rows"]] == ["2022", "2023"]
 
 
@@ -229,7 +237,7 @@ def test_view_prefers_the_language_then_the_generic_text() -> None:
     assert ru_notes[1] == {"year": "2004", "family": "Социальный код (S)", "reason": "вес 0,5"}
     assert en_notes[1] == {"year": "2004", "family": "Social code (S)", "reason": "weight 0.5"}
     assert en_notes[0]["family"] == "unknown"
-    assert en["contributions"] == [{"name": "x_code", "code": "S", "change": "+0.010"}]
+    assert en["contributions"] == [{"name": "x_code", "code": "S", "change": "+0.010", "moved": DASH}]
     assert "2022" in en["contributions_intro"]
 
 
@@ -272,22 +280,32 @@ def _full_context() -> dict:
              "innovation_code": 0.25, "information_code": -0.25, "value_competence_code": 0.5, "id_code": 0.5,
              "nid": 0.5},
         ],
-        "district_median": {"production_code": 0.5, "institutional_code": None, "social_code": 0.25},
-        "country_median": {"production_code": 1.0, "institutional_code": 0.0, "social_code": 0.5},
+        "region": {"district_regions": 3},
+        "district_medians": [{"year": 2002, "production_code": 0.5, "institutional_code": None, "social_code": 0.25}],
+        "universe_medians": [{"year": 2002, "production_code": 1.0, "institutional_code": 0.0, "social_code": 0.5}],
     }
 
 
 def test_profile_bars_are_proportional_to_the_codes() -> None:
     root = ET.fromstring(make_charts(_full_context(), "en")["profile"])
     groups = {g.get("data-series"): g for g in root.iter(f"{SVG}g")}
-    width = WIDTH - 40 - RIGHT  # the profile chart's plot width
+    width = WIDTH - PROFILE_LEFT - PROFILE_RIGHT  # the profile chart's plot width
     p_bars = [(r.get("fill"), float(r.get("width"))) for r in groups["P"].findall(f"{SVG}rect")]
     assert p_bars == [(PROFILE_COLOURS[0], pytest.approx(0.75 * width, abs=0.06)),
                       (PROFILE_COLOURS[1], pytest.approx(0.5 * width, abs=0.06)),
                       (PROFILE_COLOURS[2], pytest.approx(1.0 * width, abs=0.06))]
-    # the missing district median of I is a dash, not a zero-length bar
+    # each bar carries its value; the missing district median of I is a dash, not a zero-length bar
+    assert [t.text for t in groups["P"].findall(f"{SVG}text")] == ["0.750", "0.500", "1.000"]
     assert len(groups["I"].findall(f"{SVG}rect")) == 2
-    assert [t.text for t in groups["I"].findall(f"{SVG}text")] == ["—"]
+    assert [t.text for t in groups["I"].findall(f"{SVG}text")] == ["0.250", "—", "0.000"]
+
+
+def test_profile_has_no_district_bars_when_the_district_is_the_region_alone() -> None:
+    context = _full_context()
+    context["region"] = {"district_regions": 1}  # Saarland in the NUTS 1 region Saarland
+    root = ET.fromstring(make_charts(context, "en")["profile"])
+    groups = {g.get("data-series"): g for g in root.iter(f"{SVG}g")}
+    assert [r.get("fill") for r in groups["P"].findall(f"{SVG}rect")] == [PROFILE_COLOURS[0], PROFILE_COLOURS[2]]
 
 
 def test_dynamics_bars_go_up_and_down_from_zero_and_ticks_are_localised() -> None:
@@ -317,7 +335,8 @@ def test_nid_chart_and_which_charts_exist() -> None:
 
 
 def _view(lang: str, **extra: object) -> dict:
-    context = {"region": {"code": "RU-B", "name_en": "Region B", "country_name_en": "Russia"}, **_full_context()}
+    context = _full_context()
+    context["region"] = {"code": "RU-B", "name_en": "Region B", "country_name_en": "Russia", **context["region"]}
     context.update(extra)
     return build_view(context, lang, charts=False)
 
@@ -327,34 +346,83 @@ def test_rank_text_and_answers_when_the_rank_is_exact() -> None:
              {"year": 2002, "measure": "production_code", "point_rank": 2, "n_regions": 3, "rank_low": 1,
               "rank_high": 3}]
     view = _view("en", ranks=ranks)
-    assert view["key_figures"][0]["rank"] == "2 of 3 (1–3)"
-    assert view["key_figures"][1]["rank"] == DASH
-    assert view["answers"]["stand"].startswith("Region B ranks 1 of 3 comparison regions of Russia")
-    assert "ID was +0.500: the codes rose on balance; the basic code NID reached 0.500." in view["answers"]["changed"]
+    assert view["codes"][0]["rank"] == "2 of 3 (1–3)"
+    assert view["codes"][1]["rank"] == DASH
+    # no universe in the context: the group is named generically, never a country it was not computed over
+    assert view["answers"]["stand"].startswith("Region B ranks 1st of the 3 comparison regions with all three codes")
+    assert "changed by +0.500" in view["answers"]["changed"] and "reached 0.500" in view["answers"]["changed"]
     assert view["ranks"]["rows"][0]["interval"] == "1–1"
 
 
-def test_strategy_insufficient_data_says_so_and_proposes_nothing() -> None:
-    strategy = {"year": 2002, "decision": "insufficient_data", "reasons_en": "Only 3 regions.",
-                "market_score": None, "market_missing_reason": "only 3 regions (needs 5)", "market_threshold": 0.9}
-    view = _view("en", strategy=strategy)
+def test_strategy_insufficient_data_says_why_in_the_briefings_language() -> None:
+    strategy = {"year": 2002, "decision": "insufficient_data", "percentile_group": "DE", "min_regions": 5,
+                "market_score": None, "market_missing_code": "too_few_regions", "market_regions_with_input": 3,
+                "market_missing_reason": "only 3 comparison regions in DE (5 needed)", "market_threshold": 0.9,
+                "location_score": None, "location_missing_code": "no_area", "location_threshold": 0.75}
+    view = _view("ru", strategy=strategy)
     s = view["strategy"]
-    assert s["title"] == "Insufficient data for a recommendation"
-    assert s["scores"][0] == {"label": "Local market capacity", "score": DASH, "threshold": "0.90",
-                              "status": "missing", "status_label": "no score", "basis": "only 3 regions (needs 5)"}
-    assert view["answers"]["todo"].startswith("Recommended strategy: insufficient data for a recommendation.")
+    assert s["title"] == "Данных для рекомендации недостаточно"
+    assert s["scores"][0]["status"] == "missing"
+    assert s["scores"][0]["basis"].replace(NBSP, " ") == "за 2002 г. данные есть лишь у 3 регионов этой группы; " \
+                                                         "для процентиля нужно 5"
+    assert s["scores"][1]["basis"].replace(NBSP, " ") == "нет площади территории за 2002 г."
+    assert "DE" not in s["reasons"] and "comparison" not in s["reasons"]
+    assert view["answers"]["todo"].replace(NBSP, " ").startswith(
+        "Рекомендуемая стратегия: данных для рекомендации недостаточно [2].")
 
 
 def test_instruments_group_by_weak_code_with_the_no_survey_note_first() -> None:
     rows = [
         {"target_type": "weakest_family", "weak_code": "production", "weak_percentile": 0.1,
+         "addressed_code": "information_code", "addressed_percentile": 0.3,
          "match_type": "fallback_next_weakest", "instrument_rank": 1, "instrument_code": "a", "instrument_en": "A",
-         "relevance_pct": 50.0, "note_en": "Fallback to the information code."},
+         "relevance_pct": 50.0},
         {"target_type": "weakest_family", "weak_code": "production", "weak_percentile": 0.1,
-         "match_type": "no_survey_section", "instrument_rank": None, "note_en": "No survey section for P."},
+         "addressed_code": "production", "match_type": "no_survey_section", "instrument_rank": None},
     ]
     groups = _view("en", instruments=rows)["instruments"]["groups"]
     assert len(groups) == 1
-    assert groups[0]["title"] == "Weakest defining code: production code P (percentile 0.10)"
-    assert groups[0]["notes"] == ["No survey section for P.", "Fallback to the information code."]
+    assert groups[0]["title"] == "Weakest defining code: production code P"
+    assert groups[0]["notes"] == ["No loaded survey covers the production code P.",
+                                  "The instruments below are for the weakest code a survey covers, the information "
+                                  "code I′."]
     assert groups[0]["rows"] == [{"rank": "1", "name": "A", "relevance": "50.0%"}]
+
+
+def test_no_instruments_for_a_weakest_code_above_the_median() -> None:
+    """The weakest of a strong region's codes is not weak: no instruments, and the region is told so."""
+    rows = [{"target_type": "weakest_family", "weak_code": "institutional", "weak_percentile": 0.84,
+             "addressed_code": "institutional", "addressed_percentile": 0.84, "match_type": "survey",
+             "instrument_rank": 1, "instrument_code": "a", "instrument_en": "A", "relevance_pct": 66.3}]
+    view = _view("en", instruments=rows)
+    group = view["instruments"]["groups"][0]
+    assert group["rows"] == [] and not group["weak"]
+    assert "higher than in 84% of the comparison regions, above their median" in group["status"]
+    assert view["answers"]["todo"].endswith("no support instruments are singled out.")
+
+
+def test_the_header_never_prints_a_release_older_than_its_data() -> None:
+    """A release cannot predate the data it carries: a source's misread date (a yearbook's '2000') stays in the
+    sources table, not at the top of every page."""
+    context = {"region": {"code": "RU-SVE"}, "latest_year": 2022, "codes": [{"year": 2022, "social_code": 0.5}],
+               "provenance": [{"source": "rosstat", "dataset": "regions_of_russia", "release_date": "2000-12-31"}]}
+    view = build_view(context, "en", charts=False)
+    assert view["data_vintage"] == "to 2022"
+    assert view["provenance"][0]["release_date"] == f"31{NBSP}December 2000"
+    assert view["provenance"][0]["dataset"] == "Regions of Russia. Socio-economic indicators (yearbook)"
+    context["provenance"][0]["release_date"] = "2023-12-20"
+    assert build_view(context, "en", charts=False)["data_vintage"] == f"to 2022, release of 20{NBSP}December 2023"
+
+
+@pytest.mark.parametrize(("country", "name_en", "group"), [
+    ("DE", "Germany", "regions of Germany"),
+    ("UK", "United Kingdom", "regions of the United Kingdom"),
+])
+def test_a_universe_of_one_country_is_named_by_it(country: str, name_en: str, group: str) -> None:
+    """Once a country has enough regions to be its own universe, its briefings say so — from the data."""
+    context = _full_context()
+    context["region"] = {"code": f"{country}A1", "name_en": "Region", "country": country, "country_name_en": name_en,
+                         "universe": country, "universe_regions": 38, "universe_countries": [country]}
+    view = build_view(context, "en", charts=False)
+    assert {"label": "Compared with", "value": f"38 {group}"} in view["meta"]
+    assert view["codes_note"].startswith(f"Codes run from 0 (lowest) to 1 (highest) over all years of the {group}.")

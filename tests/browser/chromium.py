@@ -55,6 +55,7 @@ class PageReport:
     title: str = ""
     scripts: int = 0
     overflow_x: bool = False
+    probes: dict[str, Any] = field(default_factory=dict)
 
 
 class Chromium:
@@ -157,12 +158,17 @@ class Chromium:
 
     # ------------------------------------------------------------ pages
 
-    def open(self, path: Path, width: int = 1280, height: int = 900, mobile: bool = False) -> PageReport:
-        """Load a local file at the given viewport; report errors and a full-page screenshot."""
+    def open(self, path: Path, width: int = 1280, height: int = 900, mobile: bool = False,
+             probes: dict[str, str] | None = None, javascript: bool = True) -> PageReport:
+        """Load a local file at the given viewport; report errors, a full-page screenshot and the value of each
+        JavaScript expression in ``probes`` (evaluated in order after the load, so one may act on the page and
+        the next observe it). ``javascript=False`` loads the page with scripts disabled."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Runtime.enable", "Log.enable", "Page.enable"):
             self.call(domain, session=session)
+        if not javascript:
+            self.call("Emulation.setScriptExecutionDisabled", {"value": True}, session=session)
         self.call(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
@@ -183,6 +189,12 @@ class Chromium:
         scripts, overflow = self.call("Runtime.evaluate", {"expression": probe, "returnByValue": True},
                                       session=session)["result"]["value"]
         report.scripts, report.overflow_x = int(scripts), bool(overflow)
+        for name, expression in (probes or {}).items():
+            result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True},
+                               session=session)
+            if "exceptionDetails" in result:
+                raise RuntimeError(f"probe {name}: {result['exceptionDetails']}")
+            report.probes[name] = result.get("result", {}).get("value")
         report.errors = _problems(e for e in self.events if e.get("sessionId") == session)
         self.call("Target.closeTarget", {"targetId": target})
         return report

@@ -198,7 +198,15 @@ def test_instruments_for_the_weakest_codes(warehouse: duckdb.DuckDBPyConnection)
     assert set(no_section["weak_code"]) <= {"production", "innovation_code"}
     assert no_section["instrument_code"].isna().all() and no_section["note_en"].str.contains("no loaded survey").all()
     matched = rows[rows["match_type"].isin(["survey", "fallback_next_weakest"])]
-    assert matched["survey_citation"].str.contains("208 respondents").all()
+    # the survey says where, when and whom it asked, and which paper reports it
+    assert matched["survey_sample_en"].str.contains("208 respondents").all()
+    assert (matched["survey_reference"] == "paper_code_model").all() and (matched["survey_period"] == "2011–2016").all()
+    assert set(matched["survey_scope"]) <= {"population", "country", "abroad"}
+    # abroad, the instruments of Russian national policy are left out
+    abroad = matched[matched["survey_scope"] == "abroad"]
+    assert len(abroad) > 0 and not abroad["instrument_code"].isin(
+        ["import_substitution_subsidies", "patent_assistance", "economic_independence",
+         "manufacturers_competitiveness"]).any()
     # the top instrument for a weak institutional family is the survey's most relevant one (66.3 %)
     institutional = matched[(matched["addressed_code"] == "institutional") & (matched["instrument_rank"] == 1)]
     assert (institutional["instrument_code"] == "preferential_lending").all() and len(institutional) > 0

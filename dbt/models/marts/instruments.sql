@@ -9,6 +9,10 @@
 -- and its innovation code) the row says so (match_type no_survey_section, no instrument), and, unless a surveyed
 -- code is tied for weakest, the instruments for the weakest code that a survey covers follow as
 -- match_type fallback_next_weakest.
+-- Where a survey was taken (surveys.population_region, population_country) decides how it applies to a region:
+-- survey_scope 'population' (the region is that territory or inside it), 'country' (same country: the shares are
+-- indicative), 'abroad' (another country: indicative, and the instruments of the surveyed country's national policy,
+-- survey_instruments.national_policy, are left out before the most relevant are chosen).
 {%- set section_of = {'innovation_code': 'innovation', 'information_code': 'information',
                       'value_competence_code': 'value_competence'} %}
 
@@ -21,24 +25,47 @@ with weak_codes as (
 survey_rows as (
 
     select 'analyst_survey' as match_type, 1 as priority, survey, instrument_code, survey_section, code_family,
-        dynamic_code, instrument_ru, instrument_en, cast(relevance_pct as double) as relevance_pct
+        dynamic_code, instrument_ru, instrument_en, cast(relevance_pct as double) as relevance_pct,
+        coalesce(national_policy, false) as national_policy
     from {{ ref('analyst_survey_instruments') }}
     union all
     select 'survey' as match_type, 2 as priority, survey, instrument_code, survey_section, code_family,
-        dynamic_code, instrument_ru, instrument_en, cast(relevance_pct as double) as relevance_pct
+        dynamic_code, instrument_ru, instrument_en, cast(relevance_pct as double) as relevance_pct,
+        coalesce(national_policy, false) as national_policy
     from {{ ref('survey_instruments') }}
 
 ),
 
 surveys as (
 
-    select survey, title_en, title_ru, cast(respondents as integer) as respondents, cast(period as varchar) as period,
-        citation
-    from {{ ref('analyst_surveys') }}
-    union all
-    select survey, title_en, title_ru, cast(respondents as integer), cast(period as varchar), citation
-    from {{ ref('surveys') }}
+    select * from {{ ref('analyst_surveys') }}
+    union all by name
+    select * from {{ ref('surveys') }}
     where survey not in (select survey from {{ ref('analyst_surveys') }})
+
+),
+
+register as (
+
+    select region_code, country, nullif(parent_code, '') as parent_code from {{ ref('regions') }}
+
+),
+
+survey_scopes as (
+
+    -- how each survey applies to each region with a weak code
+    select
+        w.region_code,
+        s.survey,
+        case
+            when s.population_region in (g.region_code, g.parent_code) then 'population'
+            when s.population_country = g.country then 'country'
+            when s.population_country is null then 'unspecified'
+            else 'abroad'
+        end as survey_scope
+    from (select distinct region_code from weak_codes) as w
+    inner join register as g on g.region_code = w.region_code
+    cross join surveys as s
 
 ),
 
@@ -87,14 +114,15 @@ chosen as (
 
     -- the weakest codes themselves
     select region_code, year, target_type, code_name as weak_code, percentile as weak_percentile,
-        code_value as weak_value, tied, code_name as addressed_code,
+        code_value as weak_value, tied, code_name as addressed_code, percentile as addressed_percentile,
         case when surveyed then 'matched' else 'no_survey_section' end as match_kind
     from weak_covered
     where weakness_rank = 1
     union all
     -- fallback: the weakest surveyed code, when no surveyed code is among the weakest
     select w.region_code, w.year, w.target_type, first_weak.code_name, first_weak.percentile, first_weak.code_value,
-        first_weak.tied, w.code_name as addressed_code, 'fallback_next_weakest' as match_kind
+        first_weak.tied, w.code_name as addressed_code, w.percentile as addressed_percentile,
+        'fallback_next_weakest' as match_kind
     from weak_covered as w
     inner join weak_covered as first_weak
         on first_weak.region_code = w.region_code and first_weak.target_type = w.target_type
@@ -125,7 +153,9 @@ instruments as (
         ) as instrument_rank
     from chosen as c
     inner join preferred as p on p.target_type = c.target_type and p.code_name = c.addressed_code
+    inner join survey_scopes as sc on sc.region_code = c.region_code and sc.survey = p.survey
     where c.match_kind in ('matched', 'fallback_next_weakest')
+      and not (p.national_policy and sc.survey_scope = 'abroad')
     qualify instrument_rank <= {{ var('instruments_per_code') }}
 
 ),
@@ -134,13 +164,14 @@ rows_ as (
 
     select
         region_code, year, target_type, weak_code, weak_percentile, weak_value, tied, addressed_code,
+        addressed_percentile,
         case when match_kind = 'fallback_next_weakest' then match_kind else survey_match_type end as match_type,
         instrument_rank, instrument_code, instrument_en, instrument_ru, survey_section, relevance_pct, survey
     from instruments
     union all
     select
         region_code, year, target_type, weak_code, weak_percentile, weak_value, tied, addressed_code,
-        'no_survey_section' as match_type,
+        addressed_percentile, 'no_survey_section' as match_type,
         cast(null as bigint), null, null, null, null, cast(null as double), null
     from chosen
     where match_kind = 'no_survey_section'
@@ -169,6 +200,7 @@ select
     r.weak_value,
     r.tied,
     r.addressed_code,
+    r.addressed_percentile,
     r.match_type,
     r.instrument_rank,
     r.instrument_code,
@@ -182,24 +214,34 @@ select
     s.respondents as survey_respondents,
     s.period as survey_period,
     s.citation as survey_citation,
+    s.population_en as survey_population_en,
+    s.population_ru as survey_population_ru,
+    s.respondent_groups_en as survey_respondent_groups_en,
+    s.respondent_groups_ru as survey_respondent_groups_ru,
+    s.sample_en as survey_sample_en,
+    s.sample_ru as survey_sample_ru,
+    s.reference as survey_reference,
+    s.source_table as survey_source_table,
+    sc.survey_scope,
     case r.match_type
         when 'no_survey_section' then
             'The weakest ' || case when r.target_type = 'weakest_family' then 'code family' else 'dynamic code' end
-            || ' is the ' || lw.name_en || '; no loaded survey has a section for it (seed 004''s survey covers the '
-            || 'institutional, information and value-and-competence codes only), so no instrument is proposed for it.'
+            || ' is the ' || lw.name_en || '; no loaded survey has a section for it (the survey of the code-based model '
+            || 'paper covers the institutional, information and value-and-competence codes only), so no instrument is '
+            || 'proposed for it.'
         when 'fallback_next_weakest' then
             'No survey covers the weakest ' || lw.name_en || '; these are the instruments for the weakest surveyed '
             || 'code, the ' || la.name_en || '.'
         else
             'Instruments for the ' || lw.name_en || case when r.tied then ' (tied for weakest)' else '' end
             || ', ranked by relevance in ' || case when r.match_type = 'analyst_survey' then 'the analyst''s survey'
-                else 'the survey of seed 004 (Table 1)' end || '.'
+                else 'the survey reported in the code-based model paper (Table 1)' end || '.'
     end as note_en,
     case r.match_type
         when 'no_survey_section' then
             'Самый слабый ' || case when r.target_type = 'weakest_family' then 'определяющий' else 'динамический' end
-            || ' код — ' || lw.name_ru || '; ни в одном загруженном опросе нет раздела о нём (опрос seed 004 '
-            || 'охватывает только институциональные, информационные и ценностно-компетентностные коды), '
+            || ' код — ' || lw.name_ru || '; ни в одном загруженном опросе нет раздела о нём (опрос из статьи о кодовой '
+            || 'модели охватывает только институциональные, информационные и ценностно-компетентностные коды), '
             || 'поэтому инструменты для него не предлагаются.'
         when 'fallback_next_weakest' then
             'Ни один опрос не охватывает самый слабый код (' || lw.name_ru || '); ниже — инструменты для самого '
@@ -207,10 +249,11 @@ select
         else
             'Инструменты для кода «' || lw.name_ru || '»' || case when r.tied then ' (делит место самого слабого)' else '' end
             || ' по актуальности ' || case when r.match_type = 'analyst_survey' then 'в опросе аналитика'
-                else 'в опросе seed 004 (табл. 1)' end || '.'
+                else 'в опросе из статьи о кодовой модели (табл. 1)' end || '.'
     end as note_ru,
     {{ build_columns() }}
 from rows_ as r
 left join surveys as s on s.survey = r.survey
+left join survey_scopes as sc on sc.region_code = r.region_code and sc.survey = r.survey
 left join labels as lw on lw.code_name = r.weak_code
 left join labels as la on la.code_name = r.addressed_code

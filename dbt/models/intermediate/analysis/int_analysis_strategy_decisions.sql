@@ -19,16 +19,16 @@
 {%- set phrases = {
     'no_score': ('no score', 'нет оценки'),
     'not_computed': ('not computed', 'не рассчитана'),
-    'at_least': (' >= ', ' ≥ '),
+    'at_least': (' ≥ ', ' ≥ '),
     'below': (' < ', ' < '),
     'met': (' (met)', ' (выполнено)'),
     'not_met': (' (not met)', ' (не выполнено)'),
     'comprehensive_diversification': (
-        'All three scores meet their thresholds: comprehensive diversification of the economy, as West Yorkshire, Nord-Pas-de-Calais and Saarland did (seed 000).',
-        'Все три оценки достигают порогов: комплексная диверсификация экономики, как в Западном Йоркшире, Нор — Па-де-Кале и Сааре (seed 000).'),
+        'All three scores meet their thresholds: comprehensive diversification of the economy, as West Yorkshire, Nord-Pas-de-Calais and Saarland did.',
+        'Все три оценки достигают порогов: комплексная диверсификация экономики, как в Западном Йоркшире, Нор — Па-де-Кале и Сааре.'),
     'smart_specialisation': (
-        'Comprehensive diversification needs all three, so smart specialisation: build on the strongest industrial competences and the innovation ecosystem, revitalise problem areas, cooperate across regions (seed 000).',
-        'Комплексная диверсификация требует выполнения всех трёх условий, поэтому умная специализация: опора на сильнейшие промышленные компетенции и инновационную экосистему, ревитализация проблемных территорий, межрегиональное сотрудничество (seed 000).'),
+        'Comprehensive diversification needs all three, so smart specialisation: build on the strongest industrial competences and the innovation ecosystem, revitalise problem areas, cooperate across regions.',
+        'Комплексная диверсификация требует выполнения всех трёх условий, поэтому умная специализация: опора на сильнейшие промышленные компетенции и инновационную экосистему, ревитализация проблемных территорий, межрегиональное сотрудничество.'),
     'insufficient_data': (
         'Insufficient data: the missing score decides between the two strategies, so no recommendation is guessed.',
         'Недостаточно данных: недостающая оценка решает выбор между стратегиями, рекомендация не угадывается.'),

@@ -190,28 +190,28 @@ scores as (
 )
 
 {#- Why a score is null: the first missing input of the region, else too few regions of the group with the input.
-    One entry per score: the columns shown before its reasons, its input checks (condition, English, Russian),
+    One entry per score: the columns shown before its reasons, its input checks (condition, code, English, Russian),
     the count of regions with the input, and what the input is called in each language. -#}
 {%- set missing_reasons = [
     {'name': 'market', 'columns': ['market_basis', 'market_capacity', 'market_score'],
      'checks': [
-        ('population_thousand is null', 'no population for ', 'нет численности населения за '),
-        ('income_per_capita is null and spending_per_capita is null',
+        ('population_thousand is null', 'no_population', 'no population for ', 'нет численности населения за '),
+        ('income_per_capita is null and spending_per_capita is null', 'no_income',
          'no money income or consumer spending per capita for ', 'нет среднедушевых доходов или потребительских расходов за '),
      ],
      'regions': 'market_capacity_regions', 'measure_en': 'a market size', 'measure_ru': 'размер рынка'},
     {'name': 'location', 'columns': ['density_per_km2', 'urban_population_share', 'transport_indicators_used', 'location_score'],
      'checks': [
-        ('population_thousand is null', 'no population for ', 'нет численности населения за '),
-        ('area_thousand_km2 is null', 'no territory area for ', 'нет площади территории за '),
-        ('urban_population_share is null', 'no urban population share for ', 'нет доли городского населения за '),
+        ('population_thousand is null', 'no_population', 'no population for ', 'нет численности населения за '),
+        ('area_thousand_km2 is null', 'no_area', 'no territory area for ', 'нет площади территории за '),
+        ('urban_population_share is null', 'no_urban_share', 'no urban population share for ', 'нет доли городского населения за '),
      ],
      'regions': 'least(density_per_km2_regions, urban_population_share_regions)',
      'measure_en': 'density and urbanisation', 'measure_ru': 'плотность и урбанизация'},
     {'name': 'significance', 'columns': ['grp_total', 'grp_national_share', 'grp_district_share', 'significance_score'],
      'checks': [
-        ('grp_total is null', 'no GRP for ', 'нет ВРП за '),
-        ('grp_national_share is null or grp_district_share is null', 'no country or district GRP for ', 'нет ВРП страны или округа за '),
+        ('grp_total is null', 'no_grp', 'no GRP for ', 'нет ВРП за '),
+        ('grp_national_share is null or grp_district_share is null', 'no_grp_totals', 'no country or district GRP for ', 'нет ВРП страны или округа за '),
      ],
      'regions': 'grp_national_share_regions', 'measure_en': 'GRP', 'measure_ru': 'ВРП'},
 ] %}
@@ -224,14 +224,23 @@ select
     district_code,
     year,
     capital_region,
+    {{ min_regions }} as min_regions,
     population_thousand
     {%- for score in missing_reasons %}
     {%- for column in score.columns %},
     {{ column }}
     {%- endfor %}
+    {#- why the score is missing, as a code and the count behind it, for a reader to word in any language -#},
+    case
+        {%- for condition, code, en, ru in score.checks %}
+        when {{ condition }} then '{{ code }}'
+        {%- endfor %}
+        when {{ score.name }}_score is null then 'too_few_regions'
+    end as {{ score.name }}_missing_code,
+    {{ score.regions }} as {{ score.name }}_regions_with_input
     {%- for language in ['en', 'ru'] %},
     case
-        {%- for condition, en, ru in score.checks %}
+        {%- for condition, code, en, ru in score.checks %}
         when {{ condition }} then '{{ en if language == 'en' else ru }}' || year
         {%- endfor %}
         when {{ score.name }}_score is null then
