@@ -138,7 +138,7 @@ def _build_args(context: AssetExecutionContext, regiocode: RegiocodeResource, co
             "--profiles-dir", str(write_profile(regiocode.paths))]
     if not settings.dbt_unit_tests():
         # dbt unit tests check SQL logic on fixed fixtures, not the data: dbt recommends running them in
-        # development and CI only (tests/dbt does, with a full ``dbt build``).
+        # development and CI only (tests/models does, with a full ``dbt build``).
         args += ["--exclude-resource-type", "unit_test"]
     return args
 

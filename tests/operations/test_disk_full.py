@@ -13,7 +13,7 @@ from pathlib import Path
 from dagster_project.settings import Paths
 from dagster_project.sqlaccess import run_query
 
-from .conftest import digest, raw_state
+from .faults import digest, raw_state
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,7 +21,7 @@ from dagster_project.assets.ingest import SOURCE_ASSETS, SOURCE_RETRY
 from dagster_project.settings import Paths
 from dagster_project.sqlaccess import run_query
 
-from .conftest import GOOD_ROWS, digest, query_work, raw_state, run_source, write_grp_workbook
+from .faults import GOOD_ROWS, digest, query_work, raw_state, run_source, write_grp_workbook
 
 Responder = Callable[[int, str], tuple[int, dict[str, str], bytes]]
 

@@ -1,7 +1,7 @@
 """Fault injection: a small home (the demo panel in the raw layer, a published warehouse with the
 marts the checks compare against) and helpers that run the real source assets and raw checks
 in-process. No dbt here: every fault must be stopped before it; the end-to-end gates are proven in
-tests/ops."""
+the other tests in this folder."""
 
 from __future__ import annotations
 

@@ -130,3 +130,7 @@ def base_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def home_copy(base_home: Path, tmp_path: Path) -> Path:
     return copy_home(base_home, tmp_path / "home")
+
+
+# The fault-injection tests' small home (no dbt): fixtures defined in faults.py, registered here.
+from .faults import home, small_home_template  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""`regiocode sql` beyond tests/unit/test_sqlaccess.py: file readers, PRAGMA/CALL, wrapped
+"""`regiocode sql` beyond tests/operations/test_sqlaccess.py: file readers, PRAGMA/CALL, wrapped
 statements, Unicode tricks, memory and spill bounds."""
 
 from __future__ import annotations
