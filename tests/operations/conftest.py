@@ -133,4 +133,4 @@ def home_copy(base_home: Path, tmp_path: Path) -> Path:
 
 
 # The fault-injection tests' small home (no dbt): fixtures defined in faults.py, registered here.
-from .faults import home, small_home_template  # noqa: E402, F401
+from .faults import fault_home, small_home_template  # noqa: E402, F401

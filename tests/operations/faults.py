@@ -50,8 +50,9 @@ def small_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-@pytest.fixture()
-def home(small_home_template: Path, tmp_path: Path) -> Path:
+@pytest.fixture(name="home")
+def fault_home(small_home_template: Path, tmp_path: Path) -> Path:
+    """A copy of the small home for one test (requested as ``home``)."""
     return Path(shutil.copytree(small_home_template, tmp_path / "home"))
 
 
