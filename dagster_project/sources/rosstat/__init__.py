@@ -35,8 +35,8 @@ from dagster_project.sources.rosstat.tables import (
 )
 from dagster_project.sources.rosstat.workbook import DEFAULT_MAX_UNCOMPRESSED_BYTES
 
-__all__ = ["EXCEL_SUFFIXES", "MAPPING_SEED", "expand_paths", "import_rosstat", "import_source", "load_catalog",
-           "load_mapping", "load_regions", "pull_rosstat_urls"]
+__all__ = ["EXCEL_SUFFIXES", "MAPPING_SEED", "default_catalog", "expand_paths", "import_rosstat", "import_source",
+           "load_catalog", "load_mapping", "load_regions", "pull_rosstat_urls"]
 
 MAPPING_SEED = "indicator_sources_rosstat"
 PULL_STATE = "rosstat_pull.json"  # under $REGIOCODE_HOME/state: URL -> sha256, path, etag, dates

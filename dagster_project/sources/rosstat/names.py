@@ -61,8 +61,10 @@ NON_TERRITORIAL = (
 )
 
 
-def _fix_homoglyphs(word: str) -> str:
-    return word.translate(_HOMOGLYPHS) if _CYRILLIC.search(word) else word
+def fix_homoglyphs(text: str) -> str:
+    """``text`` with the Latin look-alike letters of its Cyrillic words made Cyrillic («Hенецкий» → «Ненецкий»,
+    «Калинингpадская» → «Калининградская»), its spacing folded to single spaces; Latin words are left alone."""
+    return " ".join(word.translate(_HOMOGLYPHS) if _CYRILLIC.search(word) else word for word in text.split())
 
 
 def normalize_name(raw: object) -> str:
@@ -84,7 +86,7 @@ def _normalize_text(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw)  # superscripts ¹⁾ -> 1), NBSP -> space
     text = text.replace("\u00ad", "").replace("\u200b", "")  # soft hyphen, zero-width space
     text = _TRAILING_FOOTNOTES.sub("", text)
-    text = " ".join(_fix_homoglyphs(word) for word in text.split())
+    text = fix_homoglyphs(text)
     text = text.lower().replace("ё", "е")
     text = _DASHES.sub("-", text)
     text = text.replace("«", "").replace("»", "").replace('"', "").replace("(", " (").replace(")", ") ")

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .layout import Contents, clean_text, normalize_table_code, strip_table_code
+from .names import fix_homoglyphs
 
-_HOMOGLYPHS = str.maketrans("aceopxyABCEHKMOPTXk", "асеорхуАВСЕНКМОРТХк")
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 # Footnote marks: one digit glued after any non-space character, even a digit («ОКВЭД21)» = ОКВЭД2 + 1)).
 _FOOTNOTES = re.compile(r"(?<=[^\s(])\s?\d\)(?:\s*[;,]?\s*\d\))*|\*\)")
 _DASH = re.compile(r"\s*[‐‑‒–—−]\s*|\s+-\s+")
@@ -37,7 +36,7 @@ def normalise_title(text: object) -> str:
     """A title or unit folded for matching: NFKC, no soft hyphens, Latin homoglyphs in Cyrillic words fixed,
     footnote marks removed, lower case, ё→е, no quotes, dashes as « - », one space, no trailing punctuation."""
     value = unicodedata.normalize("NFKC", str(text or "")).replace("\u00ad", "")
-    value = " ".join(w.translate(_HOMOGLYPHS) if _CYRILLIC.search(w) else w for w in value.split())
+    value = fix_homoglyphs(value)
     value = _FOOTNOTES.sub("", value).lower().replace("ё", "е")
     value = re.sub(r"[«»\"“”„]", "", value)
     value = _DASH.sub(" - ", value)
