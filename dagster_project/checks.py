@@ -181,17 +181,23 @@ def check_units(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> Findi
     converted = {(r.indicator_code, normalise_title(r.unit_as_published))
                  for r in read_seed("unit_conversions").itertuples() if r.source == "rosstat"}
     rows = con.execute(
-        f"SELECT dataset, indicator_code, unit, count(*) AS rows, min(origin) AS origin, min(cell_ref) AS cell_ref "
+        f"SELECT dataset, table_code, indicator_code, unit, count(*) AS rows, min(origin) AS origin, "
+        f"min(cell_ref) AS cell_ref "
         f"FROM ({_latest(['rosstat'], mapped_only=True)}) GROUP BY ALL"
     ).df()
 
+    def fitting(row: object) -> list:
+        return [r for r in rules if r.indicator_code == row.indicator_code
+                and (not r.datasets or row.dataset in r.datasets)]
+
     def accepted(row: object) -> bool:
         unit = "" if pd.isna(row.unit) else normalise_title(row.unit)
-        fitting = [r for r in rules if r.indicator_code == row.indicator_code
-                   and (not r.datasets or row.dataset in r.datasets)]
-        return (row.indicator_code, unit) in converted or any(r.unit is None or r.unit.search(unit) for r in fitting)
+        return (row.indicator_code, unit) in converted or any(r.unit is None or r.unit.search(unit)
+                                                              for r in fitting(row))
 
     bad = rows[[not accepted(r) for r in rows.itertuples()]].reset_index(drop=True)
+    bad["expected_unit"] = [" or ".join(f"/{r.unit.pattern}/" for r in fitting(row) if r.unit) or "no rule"
+                            for row in bad.itertuples()]
     return Finding(
         "units_as_mapped", bad.empty,
         "Rosstat rows printed in a unit no rule of indicator_sources_rosstat.csv accepts for their indicator and "
