@@ -269,3 +269,16 @@ def test_refresh_quarantines_a_bad_file_loads_the_rest_and_takes_the_release_set
     reason = (inbox / "quarantine" / "bad.xlsx.reason.txt").read_text(encoding="utf-8")
     assert "bad.xlsx: the file is an HTML/XML page" in reason
     assert batch.rejects.reason.str.startswith("file not imported: ").sum() == 1
+
+
+def test_a_sheet_no_rule_foresaw_is_skipped_with_its_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster_project.sources.rosstat import tables
+
+    path = _grp(tmp_path / "s.xlsx", [[SVE, 1.0, 2.0, 3.0]], **{"8.9.": table_rows("8.9.", "Т", "единиц", [2020, 2021],
+                                                                                  [[KGN, 1, 2]])})
+    real = tables.read_layout
+    monkeypatch.setattr(tables, "read_layout", lambda rows: (_ for _ in ()).throw(ValueError("odd")) if any(
+        r and r[0] == KGN for r in rows) else real(rows))
+    batch = import_rosstat([path])
+    assert set(batch.observations.table_code) == {"8.1."}
+    assert any("s.xlsx!8.9.: could not be read as a table (ValueError: odd)" in line for line in batch.summary)

@@ -128,7 +128,12 @@ def _import_book(book: Workbook, catalog: Catalog) -> FileResult:
     for name, rows in sheets.items():
         if headers[name] is None:
             continue
-        _import_sheet(result, catalog, contents, name, rows, meta, okato)
+        mark = result.observations.mark()
+        try:
+            _import_sheet(result, catalog, contents, name, rows, meta, okato)
+        except Exception as exc:  # a sheet no rule here foresaw must not stop the others  # noqa: BLE001
+            result.observations.truncate(mark)
+            result.skipped.append(f"{path.name}!{name}: could not be read as a table ({type(exc).__name__}: {exc})")
     # A table resembling a catalog table is worth a warning only when this workbook did not map the indicator.
     result.warnings += [warning for indicator, warning in result.near_misses if indicator not in result.mapped]
     if not result.tables and not contents:
