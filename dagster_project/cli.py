@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dagster_project import settings, sqlaccess
+from dagster_project import refresh_inputs, settings, sqlaccess
 from dagster_project.settings import DEMO_LABEL, Paths
 from dagster_project.sources import registry
 
@@ -146,14 +146,38 @@ def parse_source_settings(sources: Sequence[str], paths: Sequence[str] = (), set
 def run_refresh(
     home: Path, sources: list[str], source_settings: Mapping[str, str] | None = None,
     listener: Callable[[Any], None] | None = None, without: Sequence[str] = (),
-    dbt_vars: Mapping[str, Any] | None = None,
+    dbt_vars: Mapping[str, Any] | None = None, skip_unchanged: bool = True,
 ) -> dict[str, Any]:
     """Materialise the refresh graph in this process; returns a summary for the closing table.
+    When nothing the refresh reads changed since the last successful one in this home and its outputs are
+    as it left them (:mod:`dagster_project.refresh_inputs`), Dagster and dbt are not even loaded: the
+    summary is the recorded one with ``unchanged`` set (``skip_unchanged=False`` runs the graph anyway).
     ``source_settings`` sets resource fields of the sources (``{"rosstat_path": "/data"}``, see
     :func:`parse_source_settings`); the others come from their environment variables. ``listener`` also
     receives every event of the run (the benchmarks time stages with it); ``without`` leaves these assets
     and everything downstream of them out of the run; ``dbt_vars`` overrides dbt vars of dbt_project.yml
     for this build (they are part of the inputs' fingerprint)."""
+    started = time.perf_counter()
+    paths = Paths.from_env(home)
+    fingerprint = refresh_inputs.inputs_fingerprint(paths, sources, source_settings or {}, dbt_vars, without)
+    record = refresh_inputs.unchanged_refresh(paths, fingerprint) if skip_unchanged else None
+    if record is not None:
+        return {"success": True, "failures": [], "timings": {}, "seconds": time.perf_counter() - started,
+                "metadata": record["metadata"], "paths": paths, "unchanged": record["recorded_at"]}
+    summary = _run_graph(home, sources, source_settings, listener, without, dbt_vars)
+    summary["seconds"] = time.perf_counter() - started
+    # Recorded only when the inputs did not change while the graph ran (a file dropped meanwhile, a quarantine).
+    after = refresh_inputs.inputs_fingerprint(paths, sources, source_settings or {}, dbt_vars, without) \
+        if summary["success"] else None
+    refresh_inputs.record_refresh(paths, after if after == fingerprint else None, summary["metadata"])
+    return summary
+
+
+def _run_graph(
+    home: Path, sources: list[str], source_settings: Mapping[str, str] | None,
+    listener: Callable[[Any], None] | None, without: Sequence[str], dbt_vars: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The refresh graph materialised in this process (:func:`run_refresh`'s arguments)."""
     from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
     from dagster._core.utils import make_new_run_id
 
@@ -173,7 +197,6 @@ def run_refresh(
         jobs=[job],
         resources={"dbt": dbt_resource(), "regiocode": regiocode},
     )
-    started = time.perf_counter()
     run_id = make_new_run_id()
     # Dagster's console log is kept to errors; the progress lines come from the run's events.
     quiet: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -194,7 +217,6 @@ def run_refresh(
         "success": result.success,
         "failures": progress.failures,
         "timings": progress.timings,
-        "seconds": time.perf_counter() - started,
         "metadata": metadata,
         "paths": Paths.from_env(home),
     }
@@ -220,6 +242,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row("build", f"{pub.get('build_id', '—')} ({pub.get('data_label', '—')}){reused}")
     table.add_row("time", f"{summary['seconds']:.1f} s")
     out.print(table)
+    if summary.get("unchanged"):
+        out.print(f"{refresh_inputs.UNCHANGED} (as the refresh of {summary['unchanged'][:19]} UTC left them)",
+                  markup=False, highlight=False)
     for asset, values in sorted(meta.items()):  # each source's own lines: release, warnings, what was skipped
         for line in str(values.get("summary") or "").splitlines():
             out.print(f"{asset.removesuffix('_source')}: {line}", markup=False, highlight=False)
@@ -310,6 +335,9 @@ def sql(
         for row in result.rows:
             table.add_row(*("NULL" if v is None else str(v) for v in row))
         out.print(table)
+    if summary.get("unchanged"):
+        out.print(f"{refresh_inputs.UNCHANGED} (as the refresh of {summary['unchanged'][:19]} UTC left them)",
+                  markup=False, highlight=False)
         if result.truncated:
             console.print(f"[yellow]showing the first {limit} rows (--limit to change, or --format csv for all)[/]")
 
@@ -349,6 +377,9 @@ def sources(
     for row in frame.itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else str(v) for v in row))
     out.print(table)
+    if summary.get("unchanged"):
+        out.print(f"{refresh_inputs.UNCHANGED} (as the refresh of {summary['unchanged'][:19]} UTC left them)",
+                  markup=False, highlight=False)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from dagster import (
 from dagster_project.assets.publish import published_warehouse
 from dagster_project.briefings.batch import render_all, render_regions
 from dagster_project.briefings.context import BRIEFING_LEVELS, build_contexts
+from dagster_project.refresh_inputs import briefings_folder
 from dagster_project.resources import RegiocodeResource
 from dagster_project.seeds import read_seed
 from dagster_project.settings import Paths
@@ -38,11 +39,6 @@ def briefing_region_codes(seeds_dir: Path | None = None) -> list[str]:
 
 
 REGION_PARTITIONS = StaticPartitionsDefinition(briefing_region_codes())
-
-
-def briefings_folder(paths: Paths, now: datetime) -> Path:
-    """``$REGIOCODE_HOME/briefings/<date>``: one folder per day, unchanged files hard-linked from the last."""
-    return paths.briefings / now.strftime("%Y-%m-%d")
 
 
 def _data_versions(con) -> dict:
