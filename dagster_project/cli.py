@@ -335,9 +335,6 @@ def sql(
         for row in result.rows:
             table.add_row(*("NULL" if v is None else str(v) for v in row))
         out.print(table)
-    if summary.get("unchanged"):
-        out.print(f"{refresh_inputs.UNCHANGED} (as the refresh of {summary['unchanged'][:19]} UTC left them)",
-                  markup=False, highlight=False)
         if result.truncated:
             console.print(f"[yellow]showing the first {limit} rows (--limit to change, or --format csv for all)[/]")
 
@@ -377,9 +374,6 @@ def sources(
     for row in frame.itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else str(v) for v in row))
     out.print(table)
-    if summary.get("unchanged"):
-        out.print(f"{refresh_inputs.UNCHANGED} (as the refresh of {summary['unchanged'][:19]} UTC left them)",
-                  markup=False, highlight=False)
 
 
 def main() -> None:

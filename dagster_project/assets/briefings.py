@@ -28,7 +28,6 @@ from dagster_project.briefings.context import BRIEFING_LEVELS, build_contexts
 from dagster_project.refresh_inputs import briefings_folder
 from dagster_project.resources import RegiocodeResource
 from dagster_project.seeds import read_seed
-from dagster_project.settings import Paths
 
 
 def briefing_region_codes(seeds_dir: Path | None = None) -> list[str]:
