@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -132,7 +131,7 @@ def inputs_fingerprint(paths: Paths, sources: Sequence[str], source_settings: Ma
         return None
     digest = hashlib.sha256()
     options = {"sources": list(sources), "vars": dict(dbt_vars or {}), "without": sorted(without),
-               "env": {k: v for k, v in sorted(os.environ.items()) if k.startswith(settings.ENV_PREFIX)}}
+               "env": settings.regiocode_environment()}
     for name in sources:
         source = registry.get(name)
         values = {s.name: source_settings.get(source.field(s)) or settings.source_setting(name, s.name)
