@@ -39,11 +39,12 @@ def refresh(home: Path, folder: Path, log: Path) -> dict[str, object]:
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     log.write_text(done.stdout + "\n--- stderr ---\n" + done.stderr, encoding="utf-8")
-    rendered = re.search(r"(\d+) rendered, (\d+) unchanged", done.stdout.replace("\n", " "))
+    flat = " ".join(done.stdout.replace("│", " ").split())  # the summary table wraps its cells
+    rendered = re.search(r"(\d+) rendered, (\d+) unchanged", flat)
     return {"exit": done.returncode, "wall": wall,
             "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
             "stages": {name: float(s) for name, s in STAGE.findall(done.stderr)},
-            "unchanged_path": "nothing changed:" in done.stdout,
+            "unchanged_path": "nothing changed:" in flat,
             "rendered": rendered.groups() if rendered else None}
 
 
