@@ -228,6 +228,12 @@ class Paths:
         return self.home / "warehouse" / "regiocode.duckdb"
 
     @property
+    def published_record(self) -> Path:
+        """What was published (build, sources, rows per mart, which file): written by the publish step, read by
+        the checks instead of the published file, which the pipeline never opens."""
+        return self.state / "published.json"
+
+    @property
     def briefings(self) -> Path:
         """Rendered briefings, one folder per day."""
         return self.home / "briefings"

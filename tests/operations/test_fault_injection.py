@@ -127,9 +127,12 @@ def test_only_broken_files_fail_the_source_and_keep_raw(home: Path) -> None:
     inbox.mkdir(parents=True)
     (inbox / "regions_2023_8.xlsx").write_bytes(b"<html>Service unavailable</html>")  # a failed download
     published, before = digest(Paths(home).published_db), raw_state(home)
-    out = run_source(home, "rosstat")
-    assert "none of the files could be imported" in out["failed"]["rosstat_source"]
-    assert raw_state(home) == before
+    out = run_source(home, "rosstat", retries=True)
+    message = out["failed"]["rosstat_source"].splitlines()[0].removeprefix("dagster._core.definitions.events.Failure: ")
+    assert message == (f"rosstat: 1 file quarantined (moved to {inbox / 'quarantine'}/ with a .reason.txt): "
+                       "regions_2023_8.xlsx: the file is an HTML/XML page, not an Excel workbook (a failed download?)")
+    assert out["retried"] == []  # the same file fails the same way: not retried
+    assert raw_state(home) == (before[0], before[1] + 1)  # no row lost; the file's reject recorded
     assert_last_good_served(home, published)
 
 
