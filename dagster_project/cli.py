@@ -14,14 +14,15 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from dagster_project import settings, sqlaccess
+from dagster_project import report, settings, sqlaccess
 from dagster_project.settings import DEMO_LABEL, Paths
 from dagster_project.sources import registry
 
@@ -34,41 +35,13 @@ out = Console(soft_wrap=True)
 SOURCE_NAMES = ", ".join(registry.BY_NAME)
 STAGE_NAMES = {
     **{source.asset_name: source.stage_label for source in registry.SOURCES},
-    "raw_layer": "raw layer checks",
+    "raw_layer": "raw layer",
+    "raw_observation_checks": "raw layer checks",
     "regiocode_dbt_assets": "dbt build (models + tests)",
     "published_warehouse": "publish",
     "briefings": "briefings",
+    "briefing_delivery": "e-mail delivery",
 }
-
-
-class _Progress:
-    """Turns Dagster step events into one line per stage with its duration."""
-
-    def __init__(self) -> None:
-        self.started: dict[str, float] = {}
-        self.timings: dict[str, float] = {}
-        self.failures: list[str] = []
-
-    def __call__(self, entry: Any) -> None:
-        event = getattr(entry, "dagster_event", None)
-        if event is None:
-            return
-        step = event.step_key or ""
-        name = STAGE_NAMES.get(step, step)
-        kind = event.event_type_value
-        if kind == "STEP_START":
-            self.started[step] = time.perf_counter()
-            console.print(f"[cyan]→[/] {name} …")
-        elif kind == "STEP_SUCCESS":
-            elapsed = time.perf_counter() - self.started.get(step, time.perf_counter())
-            self.timings[name] = elapsed
-            console.print(f"[green]✓[/] {name} [dim]{elapsed:.1f} s[/]")
-        elif kind == "STEP_FAILURE":
-            error = getattr(event.event_specific_data, "error", None)
-            self.failures.append(f"{name}: {(error.message if error else entry.user_message).strip()}")
-            console.print(f"[red]✗ {name} failed[/]")
-        elif kind == "STEP_SKIPPED":
-            console.print(f"[yellow]- {name} skipped (an upstream step failed)[/]")
 
 
 def parse_vars(items: Sequence[str]) -> dict[str, Any]:
@@ -146,89 +119,84 @@ def parse_source_settings(sources: Sequence[str], paths: Sequence[str] = (), set
 def run_refresh(
     home: Path, sources: list[str], source_settings: Mapping[str, str] | None = None,
     listener: Callable[[Any], None] | None = None, without: Sequence[str] = (),
-    dbt_vars: Mapping[str, Any] | None = None,
+    dbt_vars: Mapping[str, Any] | None = None, say: Callable[[str, str], None] | None = None,
+    verbose: bool = True,
 ) -> dict[str, Any]:
-    """Materialise the refresh graph in this process; returns a summary for the closing table.
+    """Materialise the refresh graph in this process, recorded in the home's Dagster instance (see
+    :mod:`dagster_project.runner`); returns a summary for the closing table.
     ``source_settings`` sets resource fields of the sources (``{"rosstat_path": "/data"}``, see
     :func:`parse_source_settings`); the others come from their environment variables. ``listener`` also
     receives every event of the run (the benchmarks time stages with it); ``without`` leaves these assets
     and everything downstream of them out of the run; ``dbt_vars`` overrides dbt vars of dbt_project.yml
-    for this build (they are part of the inputs' fingerprint)."""
-    from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
-    from dagster._core.utils import make_new_run_id
+    for this build (they are part of the inputs' fingerprint); ``say(kind, text)`` prints a stage line;
+    ``verbose=False`` keeps what the steps print (dbt's log) out of the terminal: it is in the run's compute
+    log, which the Dagster UI shows."""
+    from dagster import AssetSelection, Definitions, define_asset_job
 
     from dagster_project.assets.dbt import dbt_resource
     from dagster_project.assets.ingest import SOURCE_ASSETS
     from dagster_project.definitions import PIPELINE_ASSETS, refresh_selection
     from dagster_project.resources import RegiocodeResource
+    from dagster_project.runner import CLI_JOB, Progress, execute
 
-    progress = _Progress()
+    progress = Progress(say or _say, STAGE_NAMES)
     regiocode = RegiocodeResource(home=str(home), sources=sources, **dict(source_settings or {}))
     selection = refresh_selection(sources)
     if without:
         selection = selection - AssetSelection.assets(*without).downstream()
-    job = define_asset_job("cli_refresh", selection=selection)
     defs = Definitions(
         assets=[*SOURCE_ASSETS.values(), *PIPELINE_ASSETS],
-        jobs=[job],
+        jobs=[define_asset_job(CLI_JOB, selection=selection, description="regiocode refresh (the CLI)")],
         resources={"dbt": dbt_resource(), "regiocode": regiocode},
     )
     started = time.perf_counter()
-    run_id = make_new_run_id()
-    # Dagster's console log is kept to errors; the progress lines come from the run's events.
-    quiet: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    # Dagster's own console log is silent: the stage lines come from the run's events, the errors (with their
+    # stack traces) are in the run log of the instance, and printed by --verbose.
+    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     if dbt_vars:
-        quiet["ops"] = {"regiocode_dbt_assets": {"config": {"vars": dict(dbt_vars)}}}
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_event_listener(run_id, progress)
-        if listener is not None:
-            instance.add_event_listener(run_id, listener)
-        result = defs.resolve_job_def("cli_refresh").execute_in_process(
-            run_config=quiet, instance=instance, raise_on_error=False, run_id=run_id
-        )
-        metadata: dict[str, dict[str, Any]] = {}
-        for event in result.get_asset_materialization_events():
-            mat = event.event_specific_data.materialization
-            metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+        run_config["ops"] = {"regiocode_dbt_assets": {"config": {"vars": dict(dbt_vars)}}}
+    paths = Paths.from_env(home)
+    result, metadata = execute(defs, CLI_JOB, paths, progress, run_config, [listener] if listener else [],
+                               step_output=verbose)
     return {
         "success": result.success,
+        "run_id": result.run_id,
         "failures": progress.failures,
+        "traces": progress.traces,
         "timings": progress.timings,
         "seconds": time.perf_counter() - started,
         "metadata": metadata,
-        "paths": Paths.from_env(home),
+        "paths": paths,
     }
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    meta = summary["metadata"]
-    paths: Paths = summary["paths"]
-    raw = meta.get("raw_observations", {})
-    rejects = meta.get("raw_rejects", {}).get("rejects", 0)
-    brief = meta.get("briefings", {})
-    pub = meta.get("published_warehouse", {})
+_MARKS = {"start": "[cyan]→[/]", "done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[yellow]-[/]",
+          "retry": "[yellow]↻[/]"}
+
+
+def _say(kind: str, text: str) -> None:
+    """A stage line on stderr: its mark, then the text as it is (never read as markup)."""
+    line = Text.from_markup(_MARKS.get(kind, "·") + " ")
+    line.append(text, style="dim" if kind == "done" else None)
+    console.print(line)
+
+
+def _print_summary(summary: dict[str, Any], sources: list[str]) -> None:
     table = Table(title="regiocode refresh", show_header=False)
-    table.add_row("sources", str(raw.get("active_sources", "—")))
-    table.add_row("rows (raw, active sources)", str(raw.get("rows", "—")))
-    table.add_row("regions", str(raw.get("regions", "—")))
-    table.add_row("years", str(raw.get("years", "—")))
-    table.add_row("rejects", str(rejects))
-    table.add_row("briefings", f"{brief.get('regions', 0)} regions × 2 languages: {brief.get('rendered', 0)} rendered, "
-                  f"{brief.get('unchanged', 0)} unchanged → {brief.get('folder', '—')}")
-    table.add_row("published warehouse", str(pub.get("path", paths.published_db)))
-    reused = " — inputs unchanged: dbt not run, nothing republished" if pub.get("unchanged") else ""
-    table.add_row("build", f"{pub.get('build_id', '—')} ({pub.get('data_label', '—')}){reused}")
-    table.add_row("time", f"{summary['seconds']:.1f} s")
+    for label, value in report.summary_rows(summary, sources):
+        table.add_row(label, Text(value))
     out.print(table)
-    if pub.get("data_label") == DEMO_LABEL:
-        out.print(f"[bold yellow]Note: built from {DEMO_LABEL}: not official statistics.[/]")
+    label = summary["metadata"].get("published_warehouse", {}).get("data_label")
+    if label == DEMO_LABEL:
+        out.print(Text(f"Note: built from {DEMO_LABEL}: not official statistics.", style="bold yellow"))
 
 
 @app.command()
 def refresh(
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", "-s", help=f"Source(s) to import: {SOURCE_NAMES} (default: demo); repeatable."),
+        typer.Option("--source", "-s", help=f"Source(s) to import: {SOURCE_NAMES} (default: REGIOCODE_SOURCES, "
+                     "which defaults to demo); repeatable."),
     ] = None,
     path: Annotated[
         list[str] | None,
@@ -249,29 +217,38 @@ def refresh(
         typer.Option("--var", help="A dbt var for this build, KEY=VALUE (VALUE read as YAML), e.g. "
                      "--var education_proxy_indicator=researchers; repeatable."),
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print what the steps print (dbt's log) and, on failure, every "
+                           "error with its stack trace.")
+    ] = False,
 ) -> None:
-    """Run the whole graph once, in-process: ingest, dbt build and tests, publish, briefings."""
-    sources = source or ["demo"]
+    """Run the whole graph once, in-process: ingest, dbt build and tests, publish, briefings, delivery.
+    The run is recorded in $REGIOCODE_HOME/dagster, where `make dev` (dagster dev) shows it."""
     try:
-        registry.check_names(sources)
+        sources = registry.check_names(source or settings.sources())
         dbt_vars = parse_vars(var or [])
         given = parse_source_settings(sources, path or [], set_ or [], base_url)
     except ValueError as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2) from err
+        _fail(2, str(err))
     home = Paths.from_env(home).home
-    console.print(f"regiocode refresh: sources {', '.join(sources)} → {home}")
-    try:
-        summary = run_refresh(home, sources, given, dbt_vars=dbt_vars)
-    except ValueError as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2) from err
+    console.print(Text(f"regiocode refresh: sources {', '.join(sources)} → {home}"))
+    summary = run_refresh(home, sources, given, dbt_vars=dbt_vars, verbose=verbose)
     if not summary["success"]:
-        console.print("[red]refresh failed; the published warehouse was left as it was.[/]")
-        for failure in summary["failures"]:
-            console.print(f"  [red]{failure}[/]")
+        if verbose:
+            for trace in summary["traces"]:
+                console.print(Text(trace))
+        console.print(Text("refresh failed; the published warehouse was left as it was (--verbose prints the stack "
+                           f"traces; the run {summary['run_id'][:8]} is in the Dagster UI: make dev)", style="red"))
+        for line in report.failure_lines(summary["failures"]) or ["error: the run failed (see --verbose)"]:
+            console.print(Text(line, style="red"))
         raise typer.Exit(1)
-    _print_summary(summary)
+    _print_summary(summary, sources)
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    """Print ``error: message`` (never read as markup) and exit with ``code``."""
+    console.print(Text(f"error: {message}", style="red"))
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -254,6 +254,11 @@ class Paths:
         return self.home / "downloads"
 
     @property
+    def dagster_home(self) -> Path:
+        """The persistent Dagster instance (``DAGSTER_HOME`` of ``make dev``): the CLI records its runs there too."""
+        return self.home / "dagster"
+
+    @property
     def dbt_profiles(self) -> Path:
         """The dbt profile the pipeline writes for this home (the working warehouse's path filled in)."""
         return self.state / "dbt"
