@@ -1,8 +1,9 @@
 """`regiocode`: refresh the warehouse in-process, query it read-only.
 
     regiocode refresh [--source NAME ...] [--path [NAME=]PATH ...] [--set NAME.SETTING=VALUE ...] [--home DIR]
-    regiocode sql "SELECT ..." [--format table|csv|json]
+    regiocode sql "SELECT ..." [--format table|line|csv|json] [--timeout S] [--limit N]
     regiocode sources NAME [--report]
+    regiocode deliver [--dry-run] [--force]
 
 The sources, their settings and their stage labels come from the source registry
 (:mod:`dagster_project.sources.registry`); a setting not given here comes from its environment variable.
@@ -16,20 +17,21 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dagster_project import report, settings, sqlaccess
+from dagster_project import rendering, report, settings, sqlaccess
+from dagster_project.failures import one_line
 from dagster_project.settings import DEMO_LABEL, Paths
 from dagster_project.sources import registry
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="regiocode: codes of neo-industrial development of regions."
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="regiocode: codes of neo-industrial development of regions.",
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 SOURCE_NAMES = ", ".join(registry.BY_NAME)
@@ -251,41 +253,61 @@ def _fail(code: int, message: str) -> NoReturn:
     raise typer.Exit(code)
 
 
+FORMATS = ("table", "line", "csv", "json")
+
+
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A read-only SQL query (SELECT).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    query: Annotated[str, typer.Argument(help="A read-only statement: SELECT, FROM, WITH, PIVOT, SHOW, DESCRIBE, "
+                                         "SUMMARIZE, EXPLAIN [ANALYZE] of a query. Schema marts is the default.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table (DuckDB's renderer), line (column = value), "
+                                        "csv or json (both streamed, every row).")] = "table",
     home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
     timeout: Annotated[
-        float, typer.Option(help="Seconds before the query is interrupted.")
+        float, typer.Option(help="Seconds before the query is interrupted (also while rows are written out).")
     ] = sqlaccess.DEFAULT_TIMEOUT_S,
-    limit: Annotated[int, typer.Option(help="Row limit for the table format.")] = sqlaccess.DEFAULT_ROW_LIMIT,
+    limit: Annotated[int, typer.Option(help="Rows shown by the table (first and last halves) and line formats.")
+                     ] = rendering.DEFAULT_MAX_ROWS,
+    width: Annotated[int, typer.Option(help="Width of the table format (default: the terminal's).")] = 0,
 ) -> None:
     """Query the published warehouse read-only."""
-    if format not in ("table", "csv", "json"):
-        console.print("[red]error:[/] --format must be table, csv or json")
-        raise typer.Exit(2)
+    if format not in FORMATS:
+        _fail(2, f"--format must be one of {', '.join(FORMATS)}")
     paths = Paths.from_env(home)
     try:
-        result = sqlaccess.run_query(paths.published_db, query, timeout_s=timeout,
-                                     row_limit=limit if format == "table" else None)
-    except sqlaccess.SqlRefused as err:
-        console.print(f"[red]{err}[/]")
-        raise typer.Exit(3) from err
+        con = sqlaccess.open_readonly(paths.published_db)
     except sqlaccess.SqlFailed as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(1) from err
-    if format == "csv":
-        sys.stdout.write(sqlaccess.to_csv(result))
-    elif format == "json":
-        sys.stdout.write(sqlaccess.to_json(result) + "\n")
+        _fail(1, str(err))
+    try:
+        sqlaccess.check_read_only(con, query)
+        with sqlaccess.bounded(con, timeout) as deadline:
+            result = sqlaccess.relation(con, query)
+            more = _write_result(result, format, limit, width, deadline.check)
+    except sqlaccess.SqlRefused as err:
+        _fail(3, str(err))
+    except sqlaccess.SqlFailed as err:
+        _fail(1, str(err))
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        sys.stdout = None  # type: ignore[assignment]  # nothing more to flush at exit
+        return
+    finally:
+        con.close()
+    if more:
+        console.print(Text(f"more rows than the {limit} shown (--limit to change, or --format csv for all)",
+                           style="yellow"))
+
+
+def _write_result(result: Any, format: str, limit: int, width: int, check: Callable[[], None]) -> int:
+    """Write ``result`` to stdout in ``format``; returns 1 when the line format left rows out."""
+    if format == "table":
+        rendering.show_table(result, max_rows=limit, width=width or None)
+    elif format == "line":
+        return rendering.show_lines(result, limit, sys.stdout, check)
+    elif format == "csv":
+        rendering.write_csv(result, rendering.stdout_bytes(), check)
     else:
-        table = Table(*result.columns)
-        for row in result.rows:
-            table.add_row(*("NULL" if v is None else str(v) for v in row))
-        out.print(table)
-        if result.truncated:
-            console.print(f"[yellow]showing the first {limit} rows (--limit to change, or --format csv for all)[/]")
+        rendering.write_json(result, sys.stdout, check)
+    return 0
 
 
 @app.command()
@@ -303,32 +325,48 @@ def sources(
         registry.get(name)
         con = sqlaccess.open_readonly(paths.published_db)
     except ValueError as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2) from err
+        _fail(2, str(err))
     except sqlaccess.SqlFailed as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(1) from err
+        _fail(1, str(err))
     try:
         frame = report_from_warehouse(con, name)
     finally:
         con.close()
     if not report:
         covered = int(frame["status"].isin(["covered", "derived"]).sum())
-        out.print(f"{name}: {covered} of {len(frame)} catalog indicators covered (--report for the table)")
+        out.print(Text(f"{name}: {covered} of {len(frame)} catalog indicators covered (--report for the table)"))
         return
     if format == "csv":
         sys.stdout.write(frame.to_csv(index=False))
         return
-    table = Table(*frame.columns, title=f"{name}: coverage of the indicator catalog")
-    for row in frame.itertuples(index=False):
-        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
-    out.print(table)
+    print(f"{name}: coverage of the indicator catalog")
+    rendering.show_frame(_coverage_view(frame))
+
+
+def _coverage_view(frame: Any) -> Any:
+    """The coverage report for a terminal: what matters first (indicator, status, years, regions, values,
+    gaps, rejects), the tables last (DuckDB's renderer keeps the first and last columns of a narrow terminal
+    and elides the middle ones, saying how many it shows); every column is in ``--format csv``."""
+    import pandas as pd
+
+    years = [f"{int(a)}–{int(b)}" if pd.notna(a) and pd.notna(b) else ""
+             for a, b in zip(frame["first_year"], frame["last_year"], strict=True)]
+    view = frame.assign(years=years, status=frame["status"].replace({"not in this source": "absent"}))
+    view = view.rename(columns={"indicator_code": "indicator", "missing": "gaps"})
+    return view[["indicator", "status", "years", "regions", "values", "gaps", "rejects", "tables"]]
 
 
 def main() -> None:
-    """The ``regiocode`` console script."""
+    """The ``regiocode`` console script: an error nobody foresaw is one line too (its stack trace with
+    ``--verbose``)."""
     settings.quiet_dagster()
-    app()
+    try:
+        app()
+    except Exception as err:
+        if "--verbose" in sys.argv or "-v" in sys.argv:
+            raise
+        console.print(Text(f"error: {one_line(err)} (an unexpected error; --verbose shows where)", style="red"))
+        sys.exit(1)
 
 
 if __name__ == "__main__":
