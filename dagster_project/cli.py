@@ -343,6 +343,55 @@ def sources(
     rendering.show_frame(_coverage_view(frame))
 
 
+@app.command()
+def deliver(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be sent to whom; send nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Send again what a recipient already has.")] = False,
+    home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
+) -> None:
+    """E-mail the latest briefings now (a refresh does it too): each recipient the regions and language of its
+    delivery.toml entry, only what it has not received yet (--force: everything)."""
+    from dagster_project import delivery
+
+    paths = Paths.from_env(home)
+    try:
+        config = delivery.load_config(paths.home)
+    except delivery.DeliveryConfigError as err:
+        _fail(2, str(err))
+    if config is None:
+        out.print(Text(report.NOT_CONFIGURED))
+        return
+    folder = delivery.latest_folder(paths.briefings)
+    if folder is None:
+        _fail(1, f"no briefings under {paths.briefings} yet: run `regiocode refresh` first")
+    briefings = delivery.briefings_in(folder)
+    state = paths.state / "delivery.json"
+    if dry_run:
+        planned = delivery.plan(config, briefings, delivery.read_state(state), force)
+        print(f"briefings of {folder}, via {config.smtp.host}:{config.smtp.port} — nothing is sent (--dry-run)")
+        rendering.show_frame(_plan_view(planned))
+        sending = [p for p in planned if not p.unchanged]
+        out.print(Text(f"would e-mail {len(sending)} briefings to {len({p.recipient.email for p in sending})} "
+                       f"recipients ({len(planned) - len(sending)} unchanged, not resent)"))
+        return
+    results = delivery.deliver(config, briefings, state, force=force)
+    line = report.delivery_line({"configured": True, **delivery.summarise(results)})
+    if any(r.status == "failed" for r in results):
+        _fail(1, line)
+    out.print(Text(line))
+
+
+def _plan_view(planned: list[Any]) -> Any:
+    """Recipients × regions × languages of a delivery plan, as a frame for the terminal."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [(p.recipient.email, p.briefing.region, p.briefing.lang, p.briefing.pdf.name,
+          "unchanged, not resent" if p.unchanged else "would send") for p in planned],
+        columns=["recipient", "region", "lang", "pdf", "status"],
+    )
+
+
 def _coverage_view(frame: Any) -> Any:
     """The coverage report for a terminal: what matters first (indicator, status, years, regions, values,
     gaps, rejects), the tables last (DuckDB's renderer keeps the first and last columns of a narrow terminal

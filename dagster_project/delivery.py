@@ -359,5 +359,7 @@ def summarise(results: Iterable[DeliveryResult]) -> dict[str, Any]:
         counts[result.status] = counts.get(result.status, 0) + 1
     counts["recipients_sent"] = len({r.email for r in results if r.status == "sent"})
     failed = [r for r in results if r.status == "failed"]
-    counts["first_failure"] = f"{failed[0].email}: {failed[0].error}" if failed else ""
+    first = failed[0] if failed else None
+    counts["first_failure"] = ("" if first is None else first.error if first.error.startswith(first.email)
+                               else f"{first.email}: {first.error}")
     return counts
