@@ -102,7 +102,7 @@ def unchanged(regiocode: RegiocodeResource, source: Source, nothing: NothingToIm
     source with nothing new succeeds); a source that never had any says where its data could come from."""
     kept = _rows_kept(regiocode, source.name)
     summary = (f"unchanged: nothing new to import; the raw layer keeps its {kept} rows" if kept
-               else f"nothing to import: {str(nothing).split('nothing to import. ', 1)[-1]}")
+               else f"nothing to import: give it {str(nothing).split('nothing to import. Give it ', 1)[-1]}")
     return {"status": "unchanged" if kept else "nothing to import", "summary": summary, "rows": 0,
             "rows_kept": kept, "rejects": 0, "data_label": source.data_label}
 
