@@ -47,8 +47,8 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     open for the life of the instance, instead of one opened and closed per event."""
 
     def __init__(self, base_dir: str, inst_data: Any = None) -> None:
+        self._engines: dict[str, Engine] = {}  # before the parent's __init__, which may connect (a new home)
         super().__init__(base_dir, inst_data=inst_data)
-        self._engines: dict[str, Engine] = {}
 
     @classmethod
     def from_config_value(cls, inst_data: Any, config_value: Any) -> KeptOpenSqliteEventLogStorage:
