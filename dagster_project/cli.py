@@ -188,6 +188,8 @@ def _print_summary(summary: dict[str, Any], sources: list[str]) -> None:
     for label, value in report.summary_rows(summary, sources):
         table.add_row(label, Text(value))
     out.print(table)
+    for line in report.source_notes(summary["metadata"], sources):
+        out.print(Text(line))
     label = summary["metadata"].get("published_warehouse", {}).get("data_label")
     if label == DEMO_LABEL:
         out.print(Text(f"Note: built from {DEMO_LABEL}: not official statistics.", style="bold yellow"))

@@ -20,7 +20,7 @@ def source_lines(metadata: Mapping[str, Mapping[str, Any]], sources: Sequence[st
     for name in sources:
         meta = metadata.get(registry.get(name).asset_name)
         if meta is not None:
-            lines.append(f"{name}: {meta.get('summary') or str(meta.get('rows', 0)) + ' rows'}")
+            lines.append(f"{name}: {meta.get('outcome') or str(meta.get('rows', 0)) + ' rows'}")
     return lines
 
 
@@ -58,7 +58,7 @@ def summary_rows(summary: Mapping[str, Any], sources: Sequence[str]) -> list[tup
             ("years", str(raw.get("years", "—"))),
             ("rejects", str(meta.get("raw_rejects", {}).get("rejects", 0)))]
     if brief:
-        rows.append(("briefings", str(brief.get("summary") or f"{brief.get('regions', 0)} regions → "
+        rows.append(("briefings", str(brief.get("outcome") or f"{brief.get('regions', 0)} regions → "
                                                                f"{brief.get('folder', '—')}")))
     delivery = delivery_line(meta.get("briefing_delivery"))
     if delivery:
@@ -68,6 +68,16 @@ def summary_rows(summary: Mapping[str, Any], sources: Sequence[str]) -> list[tup
     rows.append(("build", f"{pub.get('build_id', '—')} ({pub.get('data_label', '—')}){reused}"))
     rows.append(("time", f"{summary['seconds']:.1f} s"))
     return rows
+
+
+def source_notes(metadata: Mapping[str, Mapping[str, Any]], sources: Sequence[str]) -> list[str]:
+    """A source's own lines for the end of a refresh (its ``summary`` metadata: the release it read, warnings,
+    what it skipped), each prefixed with the source's name."""
+    lines = []
+    for name in sources:
+        text = str(metadata.get(registry.get(name).asset_name, {}).get("summary") or "")
+        lines.extend(f"{name}: {line}" for line in text.splitlines() if line.strip())
+    return lines
 
 
 def failure_lines(failures: Sequence[tuple[str, str]]) -> list[str]:

@@ -130,7 +130,7 @@ def briefings(context: AssetExecutionContext, regiocode: RegiocodeResource) -> M
         context.log.info("briefings of build %s are current: %s", build, folder)
         return MaterializeResult(metadata={
             "folder": MetadataValue.path(str(folder)), "regions": regions, "rendered": 0, "unchanged": regions,
-            "build_id": str(build), "summary": f"unchanged: the briefings of build {build} are current → {folder}"})
+            "build_id": str(build), "outcome": f"unchanged: the briefings of build {build} are current → {folder}"})
     now = datetime.now(UTC)
     with regiocode.published_connection() as con:
         contexts = build_contexts(con, generated_at=now)
@@ -154,7 +154,7 @@ def briefings(context: AssetExecutionContext, regiocode: RegiocodeResource) -> M
             "files": summary.files,
             "manifest": MetadataValue.path(str(shown / "manifest.json")),
             "build_id": str(versions.get("build_id", "")),
-            "summary": f"{len(contexts)} regions × 2 languages: {len(summary.rendered)} rendered, "
+            "outcome": f"{len(contexts)} regions × 2 languages: {len(summary.rendered)} rendered, "
                        f"{len(summary.reused)} unchanged → {shown}",
         }
     )

@@ -3,7 +3,7 @@
 Optional: without an SMTP host and recipients (``$REGIOCODE_HOME/delivery.toml`` or the
 ``REGIOCODE_SMTP_*`` variables, see :mod:`dagster_project.delivery`) the asset records that delivery
 is not configured and sends nothing. A recipient that fails is reported in the metadata and the log
-and does not stop the others; it is tried again on the next run. The metadata's ``summary`` is the line
+and does not stop the others; it is tried again on the next run. The metadata's ``outcome`` is the line
 ``regiocode refresh`` prints: "e-mailed N briefings to M recipients (K unchanged, not resent; F failed: …)".
 """
 
@@ -46,7 +46,7 @@ def briefing_delivery(context: AssetExecutionContext, regiocode: RegiocodeResour
             "smtp": f"{config.smtp.host}:{config.smtp.port}",
             "recipients": len(config.recipients),
             **counts,
-            "summary": delivery_line({"configured": True, **counts}),
+            "outcome": delivery_line({"configured": True, **counts}),
             "failures": MetadataValue.md(
                 "\n".join(f"- {f.email} · {f.region} ({f.lang}): {f.error}" for f in failures) or "none"
             ),

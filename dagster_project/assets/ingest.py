@@ -103,7 +103,7 @@ def unchanged(regiocode: RegiocodeResource, source: Source, nothing: NothingToIm
     kept = _rows_kept(regiocode, source.name)
     summary = (f"unchanged: nothing new to import; the raw layer keeps its {kept} rows" if kept
                else f"nothing to import: give it {str(nothing).split('nothing to import. Give it ', 1)[-1]}")
-    return {"status": "unchanged" if kept else "nothing to import", "summary": summary, "rows": 0,
+    return {"status": "unchanged" if kept else "nothing to import", "outcome": summary, "rows": 0,
             "rows_kept": kept, "rejects": 0, "data_label": source.data_label}
 
 
@@ -145,14 +145,14 @@ def source_asset(source: Source) -> AssetsDefinition:
             batch = import_or_fail(source, regiocode, files)
         if isinstance(batch, NothingToImport):
             metadata = unchanged(regiocode, source, batch)
-            context.log.info("%s: %s", source.name, metadata["summary"])
+            context.log.info("%s: %s", source.name, metadata["outcome"])
             return MaterializeResult(metadata=metadata)
         loaded = load_into_raw(regiocode, batch)
         summary = import_summary(loaded, batch, files)
         (context.log.warning if files.failed else context.log.info)("%s: %s (%s)", source.name, summary,
                                                                     source.data_label)
         metadata = {**batch_metadata(batch, loaded), "data_label": source.data_label, "status": "imported",
-                    "summary": summary}
+                    "outcome": summary}
         if files.failed:
             metadata["quarantined"] = files.failures()
         if files.links_skipped:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,16 +26,17 @@ from .faults import GOOD_ROWS, write_grp_workbook
 
 pytestmark = pytest.mark.e2e
 
-# The header of a CSV downloaded from Eurostat's data browser (SDMX-CSV 2.0 with labels), and two rows.
+# A CSV from Eurostat's data browser (SDMX-CSV 2.0 with labels) cut short by a failed download: its last row
+# ends inside a multi-byte character, so no reader can parse it.
 BROWSER_CSV = (
-    "STRUCTURE,STRUCTURE_ID,STRUCTURE_NAME,freq,Time frequency,unit,Unit of measure,geo,Geopolitical entity "
-    "(reporting),TIME_PERIOD,Time,OBS_VALUE,Observation value,OBS_FLAG,Observation status (Flag) V2 structure,"
-    "CONF_STATUS,Confidentiality status (flag)\n"
-    "dataflow,ESTAT:NAMA_10R_2GDP(1.0),Gross domestic product (GDP) at current market prices by NUTS 2 region,A,"
-    "Annual,EUR_HAB,Euro per inhabitant,BE32,Prov. Hainaut,2019,,25800,,p,provisional,,\n"
-    "dataflow,ESTAT:NAMA_10R_2GDP(1.0),Gross domestic product (GDP) at current market prices by NUTS 2 region,A,"
-    "Annual,EUR_HAB,Euro per inhabitant,DEC0,Saarland,2019,,36900,,b,break in time series,,\n"
-)
+    b"STRUCTURE,STRUCTURE_ID,STRUCTURE_NAME,freq,Time frequency,unit,Unit of measure,geo,Geopolitical entity "
+    b"(reporting),TIME_PERIOD,Time,OBS_VALUE,Observation value,OBS_FLAG,Observation status (Flag) V2 structure,"
+    b"CONF_STATUS,Confidentiality status (flag)\n"
+    b"dataflow,ESTAT:NAMA_10R_2GDP(1.0),Gross domestic product (GDP) at current market prices by NUTS 2 region,A,"
+    b"Annual,EUR_HAB,Euro per inhabitant,BE32,Prov. Hainaut,2019,,25800,,p,provisional,,\n"
+    b"dataflow,ESTAT:NAMA_10R_2GDP(1.0),Gross domestic product (GDP) at current market prices by NUTS 2 region,A,"
+    b"Annual,EUR_HAB,Euro per inhabitant,DE12,Karlsruhe,2019,,4"
+) + "ü".encode()[:1]
 # JSON-stat whose id names a dimension it does not describe.
 MALFORMED_JSONSTAT = json.dumps({"version": "2.0", "class": "dataset", "id": ["geo", "time"], "size": [2, 1],
                                  "dimension": {"geo": {"category": {"index": {"DE11": 0}}}}, "value": {"0": 1}})
@@ -55,19 +58,46 @@ def emiss_workbook(path: Path) -> Path:
     return path
 
 
+def huge_sheet_workbook(path: Path) -> Path:
+    """5 KB of xlsx whose sheet has a cell at XFD1048576: a reader that allocates the declared grid asks for
+    512 GiB (calamine aborts the process)."""
+    book = openpyxl.Workbook()
+    book.active.title = "8.2."
+    book.active["A1"] = "x"
+    book.active["XFD1048576"] = 1
+    book.save(path)
+    return path
+
+
 @pytest.fixture(scope="module")
-def mixed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def xfd_guard(tmp_path_factory: pytest.TempPathFactory) -> bool:
+    """Whether the Rosstat importer refuses a sheet declaring a huge grid before allocating it (issue 13); until
+    it does, reading such a file aborts the process, which no Python code around it can catch."""
+    path = huge_sheet_workbook(tmp_path_factory.mktemp("xfd") / "huge.xlsx")
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from dagster_project.sources import rosstat; "
+         "from dagster_project.sources.base import SourceError\n"
+         "try: rosstat.import_rosstat([Path(sys.argv[1])], rosstat.load_regions(), rosstat.load_mapping())\n"
+         "except SourceError: pass", str(path)],
+        capture_output=True, timeout=120)
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory, xfd_guard: bool) -> dict:
     """One refresh of rosstat, eurostat and csv: good and bad files in the inboxes, nothing at all for csv."""
     home = tmp_path_factory.mktemp("bad-inputs") / "home"
     inbox = Paths(home).inbox
     write_grp_workbook(inbox / "rosstat" / "regions_2023_razdel8.xlsx", GOOD_ROWS)
     emiss_workbook(inbox / "rosstat" / "population_regions.xlsx")
+    if xfd_guard:
+        huge_sheet_workbook(inbox / "rosstat" / "regions_2023_razdel9.xlsx")
     write_payload_files(payload_datasets(eu_geos()), inbox / "eurostat")
-    (inbox / "eurostat" / "estat_nama_10r_2gdp_en.csv").write_text(BROWSER_CSV, encoding="utf-8")
+    (inbox / "eurostat" / "estat_nama_10r_2gdp_en.csv").write_bytes(BROWSER_CSV)
     (inbox / "eurostat" / "nama_10r_2gdp.json").write_text(MALFORMED_JSONSTAT, encoding="utf-8")
     started = time.monotonic()
     run = run_cli(home, "refresh", "--source", "rosstat", "--source", "eurostat", "--source", "csv", env=WIDE)
-    return {"home": home, "run": run, "seconds": time.monotonic() - started}
+    return {"home": home, "run": run, "seconds": time.monotonic() - started, "xfd": xfd_guard}
 
 
 def _stage_seconds(stderr: str) -> dict[str, float]:
@@ -84,7 +114,8 @@ def test_bad_files_beside_good_ones_do_not_fail_the_refresh(mixed: dict) -> None
     run = mixed["run"]
     assert run.returncode == 0, run.tail()
     out = " ".join(run.stdout.split())
-    assert "rosstat: 6 rows from 1 files" in out and "1 file quarantined" in out
+    quarantined = "2 files quarantined" if mixed["xfd"] else "1 file quarantined"
+    assert "rosstat: 6 rows from 1 files" in out and quarantined in out
     assert "eurostat:" in out and "2 files quarantined" in out
     assert "csv: nothing to import: give it --path csv=…" in out
 
@@ -92,13 +123,18 @@ def test_bad_files_beside_good_ones_do_not_fail_the_refresh(mixed: dict) -> None
 def test_each_bad_file_is_quarantined_with_its_reason(mixed: dict) -> None:
     home = mixed["home"]
     assert "population_regions.xlsx" in _reason(home, "rosstat", "population_regions.xlsx")
-    assert "not a «Регионы России» section workbook" in _reason(home, "rosstat", "population_regions.xlsx")
     assert "estat_nama_10r_2gdp_en.csv" in _reason(home, "eurostat", "estat_nama_10r_2gdp_en.csv")
     assert "nama_10r_2gdp.json" in _reason(home, "eurostat", "nama_10r_2gdp.json")
     rejects = query(Paths(home).work_db, "SELECT source, origin, reason FROM raw.rejects "
                                          "WHERE reason LIKE 'file not imported:%' ORDER BY origin")
     assert [Path(o).name for o in rejects.origin] == ["estat_nama_10r_2gdp_en.csv", "nama_10r_2gdp.json",
                                                        "population_regions.xlsx"]
+
+
+def test_a_sheet_declaring_a_cell_at_xfd1048576_is_quarantined_not_a_crash(mixed: dict) -> None:
+    if not mixed["xfd"]:
+        pytest.skip("the Rosstat importer does not yet refuse a huge declared sheet before allocating it (issue 13)")
+    assert "regions_2023_razdel9.xlsx" in _reason(mixed["home"], "rosstat", "regions_2023_razdel9.xlsx")
 
 
 def test_the_good_files_are_loaded_and_published(mixed: dict) -> None:
@@ -130,8 +166,8 @@ def test_every_file_bad_fails_once_with_the_reasons_as_its_last_line(tmp_path: P
     assert run.returncode == 1
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: ingest (rosstat): 2 files quarantined (moved to {inbox / 'quarantine'}/ with a "
-                           ".reason.txt): population_regions.xlsx: no sheet has a header row of years")
-    assert "regions_2023_9.xlsx: the file is an HTML/XML page, not an Excel workbook" in last
+                           ".reason.txt): population_regions.xlsx: ")
+    assert "; regions_2023_9.xlsx: " in last and "HTML" in last
     assert "Traceback" not in run.stdout + run.stderr and "max_retries" not in run.stderr
     assert run.seconds < 60  # no back-off: the same files fail the same way
     assert sorted(p.name for p in (inbox / "quarantine").iterdir()) == [
