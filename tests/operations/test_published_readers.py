@@ -65,7 +65,8 @@ def test_the_refresh_publishes_while_the_old_file_is_held(held: dict) -> None:
     assert held["code"] == 0, held["log"][-3000:]
     after = published_build(held["home"])
     assert after != held["before"]
-    assert held["after_refresh"].returncode == 0 and held["after_refresh"].stdout.split() == ['"build_id"', f'"{after}"']
+    read = held["after_refresh"]
+    assert read.returncode == 0 and read.stdout.split() == ['"build_id"', f'"{after}"']
     assert held["holder_sees"] == held["before"]  # the tool keeps the build it opened, whole
 
 
