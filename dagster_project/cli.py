@@ -373,8 +373,8 @@ def deliver(
         print(f"briefings of {folder}, via {config.smtp.host}:{config.smtp.port} — nothing is sent (--dry-run)")
         rendering.show_frame(_plan_view(planned))
         sending = [p for p in planned if not p.unchanged]
-        out.print(Text(f"would e-mail {len(sending)} briefings to {len({p.recipient.email for p in sending})} "
-                       f"recipients ({len(planned) - len(sending)} unchanged, not resent)"))
+        out.print(Text(report.plan_line(len(sending), len({p.recipient.email for p in sending}),
+                                        len(planned) - len(sending))))
         return
     results = delivery.deliver(config, briefings, state, force=force)
     line = report.delivery_line({"configured": True, **delivery.summarise(results)})

@@ -47,6 +47,12 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def plan_line(sending: int, recipients: int, unchanged: int) -> str:
+    """What ``regiocode deliver --dry-run`` would do, in the words of the refresh summary."""
+    return (f"would e-mail {_count(sending, 'briefing')} to {_count(recipients, 'recipient')} "
+            f"({unchanged} unchanged, not resent)")
+
+
 def summary_rows(summary: Mapping[str, Any], sources: Sequence[str]) -> list[tuple[str, str]]:
     """The closing table of a successful refresh, as (label, value) rows."""
     meta = summary["metadata"]
