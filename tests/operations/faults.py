@@ -23,6 +23,7 @@ from dagster_project.definitions import PIPELINE_ASSETS, refresh_selection
 from dagster_project.resources import RegiocodeResource
 from dagster_project.settings import Paths
 from dagster_project.sources.demo import demo_batch
+from dagster_project.sqlaccess import open_readonly
 from dagster_project.warehouse import connect_work, load_batch, publish
 
 ASSETS = [*SOURCE_ASSETS.values(), *PIPELINE_ASSETS]
@@ -60,6 +61,15 @@ def raw_state(home: Path) -> tuple[int, int]:
     try:
         return con.execute("SELECT (SELECT count(*) FROM raw.observations), (SELECT count(*) FROM raw.rejects)"
                            ).fetchone()
+    finally:
+        con.close()
+
+
+def read_published(published: Path, sql: str) -> list[tuple]:
+    """``sql`` on the published warehouse as `regiocode sql` opens it (read-only, bounded)."""
+    con = open_readonly(published)
+    try:
+        return con.execute(sql).fetchall()
     finally:
         con.close()
 

@@ -19,9 +19,8 @@ import pytest
 
 from dagster_project.assets.ingest import SOURCE_ASSETS, SOURCE_RETRY
 from dagster_project.settings import Paths
-from dagster_project.sqlaccess import run_query
 
-from .faults import GOOD_ROWS, digest, query_work, raw_state, run_source, write_grp_workbook
+from .faults import GOOD_ROWS, digest, query_work, raw_state, read_published, run_source, write_grp_workbook
 
 Responder = Callable[[int, str], tuple[int, dict[str, str], bytes]]
 
@@ -68,7 +67,7 @@ def serve() -> Iterator[Callable[[Responder], str]]:
 def assert_last_good_served(home: Path, published_digest: str) -> None:
     published = Paths(home).published_db
     assert digest(published) == published_digest
-    assert run_query(published, "SELECT build_id FROM marts.build_info").rows == [("last-good",)]
+    assert read_published(published, "SELECT build_id FROM marts.build_info") == [("last-good",)]
 
 
 TRUNCATED_GZIP = gzip.compress(os.urandom(20000))[:5000]  # incompressible: the cut is mid-stream

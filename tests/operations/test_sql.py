@@ -115,6 +115,10 @@ def test_describe_summarize_and_explain_of_a_query_run(home: Path) -> None:
     "EXPORT DATABASE 'dump'",
     "DETACH regiocode",
     "USE memory",
+    "EXPLAIN ANALYZE DELETE FROM marts.t",  # EXPLAIN ANALYZE runs what it explains: only of a query
+    "EXPLAIN ANALYZE CREATE TABLE x AS SELECT 1",
+    "EXPLAIN /* hidden */ ANALYZE COPY (SELECT 1) TO 'out.csv'",
+    "EXPLAIN (FORMAT json) DELETE FROM marts.t",
 ])
 def test_anything_but_a_read_is_refused_with_exit_3(home: Path, query: str) -> None:
     code, out, err = sql(home, query)
@@ -124,16 +128,10 @@ def test_anything_but_a_read_is_refused_with_exit_3(home: Path, query: str) -> N
     assert not (home / "out.csv").exists() and not Path("out.csv").exists()
 
 
-@pytest.mark.parametrize("query", [
-    "EXPLAIN ANALYZE DELETE FROM marts.t",
-    "EXPLAIN ANALYZE CREATE TABLE x AS SELECT 1",
-    "EXPLAIN /* hidden */ ANALYZE COPY (SELECT 1) TO 'out.csv'",
-    "EXPLAIN (FORMAT json) DELETE FROM marts.t",
-])
-def test_explain_analyze_of_anything_but_a_query_is_refused(home: Path, query: str) -> None:
-    code, _, err = sql(home, query)
-    assert code == 3 and "EXPLAIN" in err and "not allowed" in err
-    assert rows(home, "SELECT count(*) AS n FROM marts.t") == [{"n": 10}]
+def test_explain_analyze_says_it_would_run_the_statement(home: Path) -> None:
+    code, _, err = sql(home, "EXPLAIN ANALYZE DELETE FROM marts.t")
+    assert code == 3 and err.startswith("error: refused: EXPLAIN ANALYZE runs the statement it explains, and DELETE "
+                                        "statements are not allowed")
 
 
 @pytest.mark.parametrize("query", [

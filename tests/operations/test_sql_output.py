@@ -122,7 +122,7 @@ def test_sources_report_is_rendered_the_same_way_and_fits_80_columns(base_home: 
     done = subprocess.run([*CLI, "sources", "demo", "--report", "--home", str(base_home)], cwd=REPO_ROOT,
                           env={**cli_env(base_home), "COLUMNS": "80"}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines = done.stdout.rstrip().splitlines()
     assert lines[0] == "demo: coverage of the indicator catalog"
     assert max(len(line) for line in lines) <= 80
     assert "│ indicator" in done.stdout.replace("  ", " ") or "indicator" in lines[2]
