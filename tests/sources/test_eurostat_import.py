@@ -16,7 +16,8 @@ import pytest
 
 from dagster_project.sources.base import OBSERVATION_COLUMNS, REJECT_COLUMNS, SourceError
 from dagster_project.sources.eurostat import dataset_from_filename, import_eurostat_files
-from dagster_project.sources.eurostat.mapping import RegionResolver, parse_filters
+from dagster_project.sources.eurostat.regions import RegionResolver
+from dagster_project.sources.eurostat.rules import parse_filters
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "dbt" / "seeds"
@@ -112,9 +113,9 @@ def test_api_tsv_values_flags_and_mapping(tmp_path, seeds):
     assert list(rej.columns) == list(REJECT_COLUMNS)
     assert len(obs) == 15 and len(rej) == 1  # 16 cells, "abc" rejected
 
-    dec = _cell(obs, region_key="DEC0", period=2022, table_code="A.EUR_HAB")
+    dec = _cell(obs, region_key="DEC0", period=2022, table_code="unit=EUR_HAB")
     assert dec.value == 39200 and dec.flag == "e" and dec.unit == "EUR_HAB"
-    assert dec.indicator_code == "grp_per_capita" and dec.indicator_key == "nama_10r_2gdp/A.EUR_HAB"
+    assert dec.indicator_code == "grp_per_capita" and dec.indicator_key == "nama_10r_2gdp/unit=EUR_HAB"
     assert dec.source == "eurostat" and dec.dataset == "nama_10r_2gdp" and dec.region_code == "DEC0"
     assert dec.cell_ref == "line 2 col 5" and dec.origin == str(path)
     assert _cell(obs, region_key="FRE1", period=2021).flag == "p"
@@ -126,7 +127,7 @@ def test_api_tsv_values_flags_and_mapping(tmp_path, seeds):
     # A geo outside the register is kept, unresolved.
     assert _cell(obs, region_key="XX99", period=2022).value == 12.5
     assert pd.isna(_cell(obs, region_key="XX99", period=2022).region_code)
-    assert _cell(obs, table_code="A.MIO_EUR", period=2019).indicator_code == "grp_total"
+    assert _cell(obs, table_code="unit=MIO_EUR", period=2019).indicator_code == "grp_total"
 
     assert rej.iloc[0].raw_value == "abc" and "not a number" in rej.iloc[0].reason
     assert rej.iloc[0].cell_ref == "line 5 col 5 (DEC0, 2022)" and rej.iloc[0].dataset == "nama_10r_2gdp"
@@ -138,7 +139,7 @@ def test_legacy_tsv_descending_years_and_nuts2013_codes(tmp_path, seeds):
     obs = import_eurostat_files([path], mapping, correspondence).observations
     assert len(obs) == 12
     nord = _cell(obs, region_key="FR30", period=2012)
-    assert nord.region_code == "FRE1" and nord.value == 25500 and nord.table_code == "EUR_HAB"
+    assert nord.region_code == "FRE1" and nord.value == 25500 and nord.table_code == "unit=EUR_HAB"
     assert nord.indicator_code == "grp_per_capita" and nord.cell_ref == "line 2 col 4"
     lorraine = _cell(obs, region_key="FR41", period=2013)
     assert lorraine.region_code == "FRF3" and math.isnan(lorraine.value) and lorraine.flag == "na"
@@ -155,12 +156,12 @@ def test_sdmx_csv_plain_and_gzip(tmp_path, seeds, compress):
     obs = batch.observations
     assert len(obs) == 4 and batch.rejects.empty
     assert set(obs.dataset) == {"rd_e_gerdreg"}  # from DATAFLOW, not the file name
-    dec = _cell(obs, region_key="DEC0", period=2021, table_code="A.TOTAL.PC_GDP")
+    dec = _cell(obs, region_key="DEC0", period=2021, table_code="sectperf=TOTAL;unit=PC_GDP")
     assert dec.value == 1.72 and dec.flag == "p" and dec.indicator_code == "rd_expenditure_share_grp"
     assert dec.release == "2025-03-12" and str(dec.release_date) == "2025-03-12" and dec.cell_ref == "line 3"
     conf = _cell(obs, region_key="CZ08", period=2021)
     assert math.isnan(conf.value) and conf.flag == "c" and conf.region_code == "CZ08"
-    business = _cell(obs, table_code="A.BES.PC_GDP")
+    business = _cell(obs, table_code="sectperf=BES;unit=PC_GDP")
     assert business.flag == "e" and pd.isna(business.indicator_code)  # only sectperf=TOTAL is mapped
 
 
@@ -182,7 +183,7 @@ def test_json_stat_sparse_and_dense(tmp_path, seeds):
     assert _cell(first, region_key="ES21", period=2022).value == 83.9
     pl = _cell(first, region_key="PL22", period=2021)
     assert pl.indicator_code == "life_expectancy" and pl.unit == "YR" and pl.release == "2025-02-14"
-    assert pl.table_code == "A.YR.T.Y_LT1" and pl.dataset == "demo_r_mlifexp" and pl.cell_ref == "value[0]"
+    assert pl.table_code == "age=Y_LT1;sex=T;unit=YR" and pl.dataset == "demo_r_mlifexp" and pl.cell_ref == "value[0]"
     assert len(obs[obs.origin == str(dense)]) == 3  # a null in a dense array is no cell
 
 
@@ -215,7 +216,7 @@ def test_truncated_and_malformed_files_raise(tmp_path, seeds):
     with pytest.raises(SourceError, match="gzip"):
         import_eurostat_files([cut_gz], mapping, correspondence)
     cut_csv = _write(tmp_path, "y.csv", SDMX_CSV[:-25])
-    with pytest.raises(SourceError, match="fewer than the header"):
+    with pytest.raises(SourceError, match=r"line 5 has 5 fields, the header has 10 \(the content is truncated\)"):
         import_eurostat_files([cut_csv], mapping, correspondence)
     html = _write(tmp_path, "z.tsv", "<html><body>Service unavailable</body></html>")
     with pytest.raises(SourceError, match="XML/HTML"):
@@ -300,13 +301,13 @@ def test_real_api_tsv(seeds):
     obs = batch.observations
     assert len(obs) == 12453 * 23 and batch.rejects.empty
     assert set(obs.dataset) == {"nama_10r_3gdp"} and obs.indicator_code.isna().all()  # not mapped
-    dec = _cell(obs, region_key="DEC0", table_code="A.EUR_HAB", period=2022)
+    dec = _cell(obs, region_key="DEC0", table_code="unit=EUR_HAB", period=2022)
     assert (dec.region_code, dec.value, dec.flag, dec.cell_ref) == ("DEC0", 39200.0, "e", "line 600 col 24")
-    assert _cell(obs, region_key="DEC0", table_code="A.EUR_HAB", period=2000).value == 23900
-    fre = _cell(obs, region_key="FRE1", table_code="A.EUR_HAB", period=2021)
+    assert _cell(obs, region_key="DEC0", table_code="unit=EUR_HAB", period=2000).value == 23900
+    fre = _cell(obs, region_key="FRE1", table_code="unit=EUR_HAB", period=2021)
     assert (fre.region_code, fre.value, fre.flag) == ("FRE1", 29900.0, "p")
-    assert _cell(obs, region_key="FRE1", table_code="A.MIO_EUR", period=2022).value == 129427.04
-    assert _cell(obs, region_key="EL", table_code="A.EUR_HAB", period=2010).flag == "b"
+    assert _cell(obs, region_key="FRE1", table_code="unit=MIO_EUR", period=2022).value == 129427.04
+    assert _cell(obs, region_key="EL", table_code="unit=EUR_HAB", period=2010).flag == "b"
     assert not (obs.region_key.str.startswith("UK")).any()  # NUTS 2021: no UK rows
     assert obs.flag.value_counts().to_dict() == {"na": 17925, "e": 13545, "p": 3747, "b": 3390, "d": 12}
 
@@ -317,7 +318,7 @@ def test_real_legacy_tsv(seeds):
     obs = import_eurostat_files(
         [SHARED / "nama_10r_2gdp.legacy2017.tsv"], mapping, correspondence, regions
     ).observations
-    gdp = obs[obs.table_code == "EUR_HAB"]
+    gdp = obs[obs.table_code == "unit=EUR_HAB"]
     assert set(gdp.indicator_code) == {"grp_per_capita"}
     nord = _cell(gdp, region_key="FR30", period=2014)
     assert (nord.region_code, nord.value, nord.cell_ref) == ("FRE1", 25700.0, "line 184 col 2")
@@ -326,7 +327,7 @@ def test_real_legacy_tsv(seeds):
     assert (uk.region_code, uk.value) == ("UKE4", 29100.0)
     assert _cell(gdp, region_key="UKE4", period=2000).value == 24700
     assert _cell(gdp, region_key="DEC0", period=2000).value == 24000
-    assert _cell(obs, region_key="UKE4", table_code="MIO_EUR", period=2014).value == 65882
+    assert _cell(obs, region_key="UKE4", table_code="unit=MIO_EUR", period=2014).value == 65882
     finland = _cell(gdp, region_key="FIZ", period=2013)  # ": e" -> missing, not available
     assert math.isnan(finland.value) and finland.flag == "na"
     assert set(obs[obs.region_code.isin(["DEC0", "FRE1", "UKE4"])].region_key) == {"DEC0", "FR30", "UKE4"}

@@ -340,7 +340,7 @@ def test_full_pull(api, tmp_path, seeds):
     assert _cell(gdp, region_key="DE", period=2022, unit="MIO_EUR").indicator_code == "grp_total"
     gerd = obs[obs.dataset == "rd_e_gerdreg"]
     # Only sectperf=TOTAL & unit=PC_GDP is asked for; CZ08 is not in the geo list.
-    assert len(gerd) == 2 and set(gerd.table_code) == {"A.TOTAL.PC_GDP"}
+    assert len(gerd) == 2 and set(gerd.table_code) == {"sectperf=TOTAL;unit=PC_GDP"}
     assert _cell(gerd, region_key="FRE1").flag == "e" and _cell(gerd, region_key="DEC0").value == 1.72
     assert set(gerd.release) == {"2025-03-12"}
     # The stand-in sent gzip bodies without Content-Encoding, as Eurostat does.
