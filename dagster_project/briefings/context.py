@@ -40,15 +40,16 @@ _REGION_FILTER = "($regions IS NULL OR list_contains($regions, {col}))"
 
 QUERIES: dict[str, str] = {
     # The register row of each briefing region, with its district and country names, and how many comparison
-    # regions with data its district and its universe hold (a district of one region is no comparison; a universe
-    # of one country is named by that country). The register holds every NUTS-2 region; only those with data count.
+    # regions its district and its universe hold (a district of one region is no comparison; a universe of one
+    # country is named by that country). The register holds every NUTS-2 region; only the measured ones count
+    # (marts.regions.measured: values of at least 2/3 of the basket).
     "regions": f"""
         WITH comparison AS (
             SELECT region_code, parent_code, universe, country,
                    count(*) OVER (PARTITION BY parent_code) AS district_regions,
                    count(*) OVER (PARTITION BY universe) AS universe_regions,
                    list(DISTINCT country) OVER (PARTITION BY universe) AS universe_countries
-            FROM marts.regions WHERE level IN ({_LEVELS}) AND universe IS NOT NULL AND has_data)
+            FROM marts.regions WHERE level IN ({_LEVELS}) AND universe IS NOT NULL AND measured)
         SELECT r.region_code, r.name_ru, r.name_en, r.country, r.level, r.parent_code, r.universe,
                p.name_ru AS district_name_ru, p.name_en AS district_name_en, p.level AS district_level,
                c.name_ru AS country_name_ru, c.name_en AS country_name_en,

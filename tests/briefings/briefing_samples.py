@@ -408,7 +408,7 @@ def make_eu_context(demo: bool = True) -> dict:
 
 _TABLES = {
     "regions": "region_code VARCHAR, name_ru VARCHAR, name_en VARCHAR, country VARCHAR, level VARCHAR, "
-    "parent_code VARCHAR, universe VARCHAR, register_universe VARCHAR, has_data BOOLEAN",
+    "parent_code VARCHAR, universe VARCHAR, register_universe VARCHAR, measured BOOLEAN",
     "defining_codes": "region_code VARCHAR, year INT, production_code DOUBLE, institutional_code DOUBLE, "
     "social_code DOUBLE, production_null_reason VARCHAR, institutional_null_reason VARCHAR, "
     "social_null_reason VARCHAR, production_null_reason_ru VARCHAR, institutional_null_reason_ru VARCHAR, "

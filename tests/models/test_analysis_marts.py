@@ -107,7 +107,7 @@ def test_pooled_and_change_rows_are_consistent(warehouse: duckdb.DuckDBPyConnect
 def test_every_region_has_a_strategy_row_with_reasons(warehouse: duckdb.DuckDBPyConnection) -> None:
     latest = _df(warehouse, "SELECT * FROM marts.strategy WHERE is_latest_year")
     register = _df(warehouse, "SELECT region_code FROM intermediate.int_region_universes "
-                              "WHERE universe IS NOT NULL AND has_data")
+                              "WHERE universe IS NOT NULL AND measured")
     assert set(latest["region_code"]) == set(register["region_code"])  # 85 subjects + the papers' EU regions
     assert len(register) == 85 + 11
     assert latest["reasons_en"].str.len().min() > 100 and latest["reasons_ru"].str.len().min() > 100

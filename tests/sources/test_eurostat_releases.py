@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from sources.test_eurostat_import import _cell
 
 from dagster_project.coverage import coverage_report
 from dagster_project.seeds import read_seed
@@ -44,14 +45,6 @@ def seeds() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return read_seed("indicator_sources_eurostat"), read_seed("nuts_correspondence"), read_seed("regions")
 
 
-def _one(obs: pd.DataFrame, **where: object) -> pd.Series:
-    rows = obs
-    for column, value in where.items():
-        rows = rows[rows[column] == value]
-    assert len(rows) == 1, f"{len(rows)} rows for {where}"
-    return rows.iloc[0]
-
-
 def test_series_key_is_the_catalog_spelling_without_defaults():
     assert DIMENSION_DEFAULTS == {"freq": "A", "direct": "BAL"}
     assert series_key({"freq": "A", "unit": "EUR_HAB"}) == series_key({"unit": "EUR_HAB"}) == "unit=EUR_HAB"
@@ -65,8 +58,8 @@ def test_one_series_across_releases(seeds):
     old, new = obs[obs.origin == str(ARCHIVE)], obs[obs.origin == str(FRESH)]
     for column in ("dataset", "table_code", "indicator_key", "indicator_code"):
         assert set(old[column]) & set(new[column]), column
-    archived = _one(old, region_key="FR30", period=2014, table_code="unit=EUR_HAB")
-    fresh = _one(new, region_key="FRE1", period=2014, table_code="unit=EUR_HAB")
+    archived = _cell(old, region_key="FR30", period=2014, table_code="unit=EUR_HAB")
+    fresh = _cell(new, region_key="FRE1", period=2014, table_code="unit=EUR_HAB")
     same = ["dataset", "table_code", "region_code", "indicator_key", "indicator_code", "period"]
     assert archived[same].tolist() == fresh[same].tolist() == [
         "nama_10r_2gdp", "unit=EUR_HAB", "FRE1", "nama_10r_2gdp/unit=EUR_HAB", "grp_per_capita", 2014]
@@ -81,7 +74,7 @@ def test_a_rule_applies_to_every_release_of_its_dataset(tmp_path, seeds, caplog)
     batch = import_eurostat_files([HHINC], *seeds)
     income = batch.observations[batch.observations.indicator_code == "money_income_per_capita"]
     assert set(income.table_code) == {"na_item=B6N;unit=EUR_HAB"} and len(income) > 0
-    assert _one(income, region_key="DEC0", period=2013).value == 19600.0  # `EUR_HAB,B6N,DEC0 … 19600.00`
+    assert _cell(income, region_key="DEC0", period=2013).value == 19600.0  # `EUR_HAB,B6N,DEC0 … 19600.00`
     assert set(batch.observations[batch.observations.table_code == "na_item=B5N;unit=EUR_HAB"].indicator_code
                .isna()) == {True}
     assert any("no dimension direct" in n and "direct=BAL (the documented default)" in n for n in batch.notes)

@@ -242,6 +242,7 @@ def _import_parts(
                 dataset=dataset,
                 release=release,
                 retrieved_at=retrieved,
+                name=f"{dataset} from {part.url.split('?', 1)[0]}",
             )
         except SourceError as exc:
             raise SourceError(f"{dataset}: {exc}") from exc
