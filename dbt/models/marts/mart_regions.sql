@@ -15,7 +15,7 @@ select
     u.universe,
     u.register_universe,
     u.country_regions,
-    u.has_data,
+    u.measured,
     p.region_code is not null as paper_region,
     r.capital_region,
     r.valid_from,
