@@ -15,6 +15,7 @@ import random
 import tracemalloc
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -23,6 +24,7 @@ from dagster_project.sources.base import SourceError, SourceRun
 from dagster_project.sources.eurostat import import_eurostat_files, import_source
 from dagster_project.sources.eurostat.jsonstat import MAX_CUBE_CELLS
 from dagster_project.sources.eurostat.parsed import ContentError
+from dagster_project.warehouse import load_batch
 
 # The data browser's download: SDMX-CSV 2.0 with a label column after every code column; labels with dots
 # and commas, in any language.
@@ -260,10 +262,15 @@ def test_a_bad_file_in_a_folder_does_not_stop_the_good_ones(tmp_path):
     folder.mkdir()
     (folder / "estat_nama_10r_2gdp_en.csv").write_text(BROWSER_CSV, encoding="utf-8")
     (folder / "broken.json").write_text(json_stat().replace('"size": [1, 1, 1, 1, 2, 2]', '"size": [1, 1]'))
-    (folder / "nama_10r_2hhinc.tsv").write_text(BULK_TSV, encoding="utf-8")
+    (folder / "nama_10r_2hhinc.tsv").write_text(BULK_TSV.replace("33700 ", "n/a "), encoding="utf-8")
     run = SourceRun(source="eurostat", settings={"path": str(folder)}, inbox=tmp_path / "inbox",
                     downloads=tmp_path / "api", state=tmp_path / "state", file_kinds=(".csv", ".json", ".tsv"))
     batch = import_source(run)
     assert set(batch.observations.dataset) == {"nama_10r_2gdp", "nama_10r_2hhinc"}
     failed = batch.rejects[batch.rejects.origin.str.endswith("broken.json")]
     assert len(failed) == 1 and "'size' [1, 1] does not match 'id'" in failed.reason.iloc[0]
+    assert batch.rejects.reason.str.contains("'n/a' is not a number").sum() == 1
+    # this income file has no na_item: the catalog's rule for disposable income cannot apply to it, and says so
+    assert batch.rejects.reason.str.startswith("mapping of money_income_per_capita").sum() == 1
+    loaded = load_batch(duckdb.connect(), batch)  # a file's reject and cells' rejects load side by side
+    assert (loaded.observations, loaded.rejects) == (len(batch.observations), 3)
