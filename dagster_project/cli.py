@@ -220,6 +220,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row("build", f"{pub.get('build_id', '—')} ({pub.get('data_label', '—')}){reused}")
     table.add_row("time", f"{summary['seconds']:.1f} s")
     out.print(table)
+    for asset, values in sorted(meta.items()):  # each source's own lines: release, warnings, what was skipped
+        for line in str(values.get("summary") or "").splitlines():
+            out.print(f"{asset.removesuffix('_source')}: {line}", markup=False, highlight=False)
     if pub.get("data_label") == DEMO_LABEL:
         out.print(f"[bold yellow]Note: built from {DEMO_LABEL}: not official statistics.[/]")
 

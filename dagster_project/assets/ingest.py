@@ -53,6 +53,8 @@ def batch_metadata(batch: ImportBatch, loaded: LoadResult) -> dict[str, object]:
         )
     if batch.notes:
         meta["notes"] = MetadataValue.md("\n".join(f"- {n}" for n in batch.notes[:50]))
+    if batch.summary:  # what `regiocode refresh` prints after its table (the release read, warnings, skipped)
+        meta["summary"] = MetadataValue.text("\n".join(batch.summary))
     return meta
 
 

@@ -27,7 +27,7 @@ OBSERVATION_COLUMNS: dict[str, str] = {
     "indicator_code": "VARCHAR",  # catalog indicator, null when the catalog does not map it
     "period": "INTEGER",  # year (academic years: the year they start)
     "value": "DOUBLE",  # null when the cell is a missing token
-    "flag": "VARCHAR",  # null | p | e | b | c | na | none  (c = confidential, na = not available, none = absent)
+    "flag": "VARCHAR",  # null | p | e | b | c | na | none | times (c confidential, na not available, none absent)
     "unit": "VARCHAR",  # unit as published
     "release": "VARCHAR",  # edition / last-update label of the source
     "release_date": "DATE",  # orders releases: a later one supersedes an earlier one
@@ -50,8 +50,9 @@ REJECT_COLUMNS: dict[str, str] = {
 }
 
 # The flags of raw.observations: p preliminary, e estimated, b break in series, c confidential,
-# na not available, none phenomenon absent (Eurostat may add its own letters to a published value).
-FLAGS = {"p", "e", "b", "c", "na", "none"}
+# na not available, none phenomenon absent, times a value printed as a multiple («в 2,3 р.» = 230 in an index
+# table in per cent) (Eurostat may add its own letters to a published value).
+FLAGS = {"p", "e", "b", "c", "na", "none", "times"}
 
 
 @dataclass
@@ -65,6 +66,8 @@ class ImportBatch:
     notes: list[str] = field(default_factory=list)
     # The files the batch was read from (empty for generated data or an API pull).
     files: list[Path] = field(default_factory=list)
+    # Lines for the end of `regiocode refresh` (the release read, warnings, what was skipped and why).
+    summary: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.observations = conform(self.observations, OBSERVATION_COLUMNS)
@@ -82,6 +85,7 @@ class ImportBatch:
             rejects=pd.concat(rejects, ignore_index=True) if rejects else empty_frame(REJECT_COLUMNS),
             notes=[note for b in batches for note in b.notes],
             files=[path for b in batches for path in b.files],
+            summary=[line for b in batches for line in b.summary],
         )
 
 

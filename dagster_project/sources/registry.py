@@ -125,16 +125,20 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         name="rosstat",
-        description="Rosstat's yearbook «Регионы России» (xlsx/xls): a folder of section workbooks, URLs pulled on "
-        "each refresh, and the inbox folder $REGIOCODE_HOME/inbox/rosstat/.",
+        description="Rosstat's yearbook «Регионы России» (any edition), thematic tables by region and EMISS exports "
+        "(xlsx/xls): a folder of workbooks, URLs pulled on each refresh, and the inbox folder "
+        "$REGIOCODE_HOME/inbox/rosstat/.",
         import_source=rosstat.import_source,
         data_label=OFFICIAL_LABEL,
         file_kinds=rosstat.EXCEL_SUFFIXES,
         settings=(
-            SourceSetting("path", PATH_HELP.format(what="yearbook section workbooks"), is_path=True),
+            SourceSetting("path", PATH_HELP.format(what="Rosstat workbooks (yearbook sections, thematic tables, "
+                                                  "EMISS exports)"), is_path=True),
             SourceSetting("urls", "yearbook workbook URLs pulled on each refresh (space-separated)"),
+            SourceSetting("release", "the release of files that state none (e.g. 2025-06-03; a <file>.release.json "
+                          "sidecar states one per file)"),
         ),
-        mapping_seed=MappingSeed(rosstat.MAPPING_SEED, table_column="table_code"),
+        mapping_seed=MappingSeed(rosstat.MAPPING_SEED, table_column="dataset", per_dataset=True),
     ),
     Source(
         name="eurostat",

@@ -19,6 +19,7 @@ import pytest
 
 from dagster_project.assets.ingest import SOURCE_ASSETS, SOURCE_RETRY
 from dagster_project.settings import Paths
+from dagster_project.sources.rosstat import import_rosstat
 from dagster_project.sqlaccess import run_query
 
 from .faults import GOOD_ROWS, digest, query_work, raw_state, run_source, write_grp_workbook
@@ -133,30 +134,32 @@ def test_only_broken_files_fail_the_source_and_keep_raw(home: Path) -> None:
     assert_last_good_served(home, published)
 
 
-def test_wrong_unit_blocks_before_dbt_naming_the_table(home: Path, tmp_path: Path) -> None:
-    """8.2. reprinted in thousands of roubles: loaded as received, then the units check stops the run."""
+def test_a_table_in_another_unit_is_loaded_unmapped_and_the_refresh_warns(home: Path, tmp_path: Path) -> None:
+    """8.2. reprinted in thousands of roubles: its title is GRP per capita, its unit is not the mapping's, so it is
+    loaded as received but not mapped (no code can be scaled wrong), and the refresh summary warns."""
     folder = write_grp_workbook(tmp_path / "regions_of_russia_2023" / "razdel8.xlsx", GOOD_ROWS,
                                 unit="тысяч рублей").parent
-    published = digest(Paths(home).published_db)
-    out = run_source(home, "rosstat", downstream=True, rosstat_path=str(folder))
-    check = out["checks"]["units_as_mapped"]
-    assert not check.passed and check.metadata["offending_rows"].value == 6
-    assert "тысяч рублей" in check.metadata["preview"].value and "8.2." in check.metadata["preview"].value
-    assert "units_as_mapped" in out["failed"]["raw_observation_checks"]
-    assert "regiocode_dbt_assets" not in out["started"] and "published_warehouse" not in out["started"]
-    assert_last_good_served(home, published)
+    out = run_source(home, "rosstat", rosstat_path=str(folder))
+    assert out["success"], out["failed"]
+    assert out["checks"]["units_as_mapped"].passed
+    rows = query_work(home, "SELECT count(*), count(indicator_code) FROM raw.observations WHERE source = 'rosstat'")
+    assert rows == [(6, 0)]
+    summary = import_rosstat([folder]).summary
+    assert any("WARNING razdel8.xlsx!8.2." in line and "resembles grp_per_capita but did not map: its unit «тысяч "
+               "рублей» is not /^рублей$/" in line for line in summary), summary
 
 
-def test_duplicate_rows_block_before_dbt(home: Path, tmp_path: Path) -> None:
+def test_a_territory_printed_twice_is_a_reject_not_a_duplicate(home: Path, tmp_path: Path) -> None:
     rows = [*GOOD_ROWS, ("Пермский край", 800001.0, 880001.0)]  # the same territory printed twice
     folder = write_grp_workbook(tmp_path / "regions_of_russia_2023" / "razdel8.xlsx", rows).parent
-    published = digest(Paths(home).published_db)
-    out = run_source(home, "rosstat", downstream=True, rosstat_path=str(folder))
-    check = out["checks"]["no_duplicate_observations"]
-    assert not check.passed and check.metadata["offending_rows"].value == 4  # 2 years x 2 copies
-    assert "Пермский край" in check.metadata["preview"].value
-    assert "regiocode_dbt_assets" not in out["started"]
-    assert_last_good_served(home, published)
+    out = run_source(home, "rosstat", rosstat_path=str(folder))
+    assert out["success"], out["failed"]
+    assert out["checks"]["no_duplicate_observations"].passed
+    rejects = query_work(home, "SELECT cell_ref, reason FROM raw.rejects WHERE source = 'rosstat'")
+    assert rejects == [("8.2.!A9", "territory named twice in the table: RU-PER already named in row 8 (never two "
+                                   "values under one code)")]
+    assert query_work(home, "SELECT value FROM raw.observations WHERE source = 'rosstat' AND region_code = 'RU-PER' "
+                            "ORDER BY period") == [(800000.0,), (880000.0,)]
 
 
 def test_unknown_region_becomes_a_reject_and_the_rest_loads(home: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fixtures.frames import one
 
 from dagster_project.sources.base import OBSERVATION_COLUMNS, REJECT_COLUMNS, SourceError
 from dagster_project.sources.eurostat import dataset_from_filename, import_eurostat_files
@@ -96,12 +97,7 @@ def _write(tmp_path: Path, name: str, text: str, compress: bool = False) -> Path
     return path
 
 
-def _cell(obs: pd.DataFrame, **where: object) -> pd.Series:
-    rows = obs
-    for column, value in where.items():
-        rows = rows[rows[column] == value]
-    assert len(rows) == 1, f"expected one row for {where}, got {len(rows)}"
-    return rows.iloc[0]
+_cell = one  # the single row matching the given column values (tests/fixtures/frames.py)
 
 
 def test_api_tsv_values_flags_and_mapping(tmp_path, seeds):

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
+from fixtures.frames import one
 
 from dagster_project.sources.base import SourceError
 from dagster_project.sources.eurostat import import_eurostat_files, pull_eurostat
@@ -310,12 +311,7 @@ def pull(api: FakeEurostat, tmp_path: Path, seeds, **kwargs):
     )
 
 
-def _cell(obs: pd.DataFrame, **where: object) -> pd.Series:
-    rows = obs
-    for column, value in where.items():
-        rows = rows[rows[column] == value]
-    assert len(rows) == 1, f"expected one row for {where}, got {len(rows)}"
-    return rows.iloc[0]
+_cell = one  # the single row matching the given column values (tests/fixtures/frames.py)
 
 
 def test_full_pull(api, tmp_path, seeds):

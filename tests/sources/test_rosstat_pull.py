@@ -24,6 +24,7 @@ class ScriptedHandler(BaseHTTPRequestHandler):
 
     scripts: dict[str, list[tuple[int, float, bytes]]] = {}
     hits: dict[str, int] = {}
+    last_modified = ""  # a Last-Modified header to send, when set
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         count = self.hits.get(self.path, 0)
@@ -36,6 +37,8 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             if status == 429:
                 self.send_header("Retry-After", "0")
+            if self.last_modified:
+                self.send_header("Last-Modified", self.last_modified)
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
@@ -47,7 +50,7 @@ class ScriptedHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server():
-    ScriptedHandler.scripts, ScriptedHandler.hits = {}, {}
+    ScriptedHandler.scripts, ScriptedHandler.hits, ScriptedHandler.last_modified = {}, {}, ""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedHandler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -72,6 +75,19 @@ def test_500_then_success_is_retried_and_written_atomically(server, tmp_path):
     assert not list((tmp_path / "inbox").glob("*.part"))
     state = json.loads((tmp_path / "state.json").read_text())
     assert state[f"{base}/files/Razdel_8.xlsx"]["sha256"] == hashlib.sha256(b"PK-section-8").hexdigest()
+
+
+def test_each_download_gets_a_release_sidecar(server, tmp_path):
+    """The server's Last-Modified and the retrieval time go beside the file, for the importer to read when the
+    workbook states no release (the URL is written without its secrets)."""
+    _, base = server
+    ScriptedHandler.scripts["/Razdel_8.xlsx?token=secret"] = [(200, 0, b"PK-section-8")]
+    ScriptedHandler.last_modified = "Tue, 26 Dec 2023 10:00:00 GMT"
+    (got,) = pull([f"{base}/Razdel_8.xlsx?token=secret"], tmp_path, timeout=5)
+    sidecar = json.loads(got.with_name(got.name + ".release.json").read_text(encoding="utf-8"))
+    assert sidecar["http_last_modified"] == "Tue, 26 Dec 2023 10:00:00 GMT"
+    assert sidecar["url"] == f"{base}/Razdel_8.xlsx?token=***" and sidecar["retrieved_at"]
+    assert sidecar["sha256"] == hashlib.sha256(b"PK-section-8").hexdigest()
 
 
 def test_429_is_retried(server, tmp_path):

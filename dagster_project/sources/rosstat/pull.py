@@ -4,7 +4,9 @@ Rosstat's site is slow and sometimes answers 5xx or 429; a half-written file mus
 for a release; and a monthly schedule should not re-import a section that did not change. So each
 URL is fetched with connect/read timeouts and retried with exponential backoff on 5xx/429/timeouts,
 streamed into a temporary file beside the target and renamed into place only when complete, and
-compared by SHA-256 with the hash recorded in a JSON state file.
+compared by SHA-256 with the hash recorded in a JSON state file. Beside each download goes a sidecar
+``<file>.release.json`` (:mod:`.release`): the URL, when it was retrieved and the server's ``Last-Modified``,
+which the importer takes as release evidence when the workbook itself states none.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attemp
 from dagster_project.files import write_json_atomic
 
 from ..base import SourceError
+from .release import sidecar_path
 
 USER_AGENT = "regiocode/0.1 (+regional statistics warehouse)"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -172,4 +175,7 @@ def _pull_one(
         return None
     os.replace(tmp, target)
     state[url] = {**facts, "path": str(target), "retrieved_at": now, "checked_at": now}
+    write_json_atomic(sidecar_path(target), {"url": redact_url(url), "retrieved_at": now,
+                                             "http_last_modified": facts.get("last_modified"),
+                                             "etag": facts.get("etag"), "sha256": facts["sha256"]})
     return target

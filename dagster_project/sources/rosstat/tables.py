@@ -1,186 +1,69 @@
-"""Importer for Rosstat's yearbook «Регионы России. Социально-экономические показатели» (xlsx/xls).
+"""Importer for Rosstat workbooks (xlsx/xls): the yearbook «Регионы России. Социально-экономические показатели»
+(one workbook per section, any edition), Rosstat's thematic tables by region, and EMISS exports.
 
-One workbook per section; its first sheet lists the section's tables, every other sheet is one table
-named by its code («8.1.»): title row, units row, a header row of years, then one row per territory
-in Rosstat's order (RF total, each federal district followed by its subjects, nested autonomous
-okrugs), then footnotes. The layout of a sheet is read by ``layout``, cells by ``cells``, territory
-names by ``names``; the result is the raw contract of :mod:`dagster_project.sources.base`.
-
-Every table in the region × year layout is imported, mapped to the catalog or not; a table in
-another layout is skipped with a note; a territory name the register does not know is a reject.
-Nested rows (an oblast with and without its okrugs, districts, the RF total) each keep their own
-region code: nothing is summed here.
+Per file: open it safely (:mod:`.workbook`), read its contents sheet and its release (:mod:`.release`), then
+every sheet: its layout (:mod:`.layout`); what it is, by title and unit, matched against the mapping seed
+(:mod:`.titles`); its territory rows (:mod:`.rows`, names by :mod:`.names`). Every region × year table is
+imported, mapped to the catalog or not; a sheet in another layout, or whose rows are not territories, is skipped
+with the reason; a table that resembles a catalog table but did not map is a warning. The result is the raw
+contract of :mod:`dagster_project.sources.base`; values stay as published.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
-from dagster_project.seeds import read_seed
-
-from ..base import OBSERVATION_COLUMNS, REJECT_COLUMNS, ImportBatch, SourceError
-from .cells import DEFAULT_MAX_UNCOMPRESSED_BYTES, Cell, Workbook, open_workbook, parse_cell
-from .layout import (
-    clean_text,
-    find_header_row,
-    footnotes,
-    has_data,
-    normalize_table_code,
-    read_contents,
-    read_layout,
-    release_from,
-    table_title,
-    unit_from_title,
-)
-from .names import RegionMatcher, normalize_name
+from ..base import SourceError
+from . import emiss
+from .layout import Contents, find_header_row, footnotes, read_contents, read_layout
+from .names import RegionMatcher
+from .release import UNKNOWN, Release, read_sidecar, resolve_release
+from .rows import ObservationBuffer, SheetNames, TableReader, TableRows, TableSpec
+from .titles import MappingRule, TableIdentity, match_rules, normalise_title, table_identity
+from .workbook import DEFAULT_MAX_UNCOMPRESSED_BYTES, Workbook, document_dates, open_workbook
 
 SOURCE = "rosstat"
-DATASET = "regions_of_russia"
+YEARBOOK, THEMATIC, EMISS = "regions_of_russia", "thematic", "emiss"
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-MAPPING_SEED = "indicator_sources_rosstat"
-
-
-# Rows that are parts of the RF total but not territories (2.15: civil servants «на федеральном
-# уровне» / «на региональном уровне»; 1.23–1.24: «Межрегиональное управление», persons registered
-# by the Interregional Directorate). They are kept as breakdowns of the RF row (region RU, the
-# label appended to indicator_key) rather than rejected or forced onto a region.
-NON_TERRITORIAL_COMPONENTS = frozenset(
-    normalize_name(label)
-    for label in ("на федеральном уровне", "на региональном уровне", "Межрегиональное управление")
-)
-
-
-_FOOTNOTE_ROW = re.compile(r"^\s*(?:\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹⁰]+⁾|\*+\)|[_¾=~\-–—]{3,})")
-_SEPARATOR_ROW = re.compile(r"^\s*[_¾=~\-–—]{3,}\s*$")
-_LABEL_ROW = re.compile(r"^в том числе|^из (?:них|него)|^включая")
-_CONFIDENTIAL = "конфиденц"
+_YEARBOOK_MARK = re.compile(r"социально-экономические показатели по субъектам|регионы россии|^раздел\s*\d")
+# A sheet is a region table when at least this share of its named rows with values are territories.
+MIN_TERRITORY_SHARE = 0.5
 
 
 @dataclass
-class SheetResult:
-    """What one sheet gave: observations as tuples, rejects as dicts, notes."""
+class Catalog:
+    """What the importer maps with: the register matcher, the seed's title rules, the unit conversions
+    (indicator, normalised unit) that make a row printed in another unit mappable, and the release setting."""
 
-    observations: list[tuple] = field(default_factory=list)
-    rejects: list[dict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    imported: bool = False
-    other_layout: bool = False  # a table sheet, but not region × year (skipped with a note)
-
-
-# --------------------------------------------------------------------------- catalog mapping
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """How one table maps to the catalog: indicator and the factor into the catalog unit."""
-
-    indicator_code: str
-    scale: float
-    unit_as_published: str | None
-
-
-def mapping_by_table(mapping: pd.DataFrame | None) -> dict[str, Mapping]:
-    """Index ``indicator_sources_rosstat.csv`` rows by normalised table code (rows without one skip)."""
-    result: dict[str, Mapping] = {}
-    if mapping is None or mapping.empty:
-        return result
-    for row in mapping.to_dict("records"):
-        code = normalize_table_code(row.get("table_code"))
-        if not code or not isinstance(row.get("indicator_code"), str):
-            continue
-        scale = pd.to_numeric(row.get("scale"), errors="coerce")
-        unit = row.get("unit_as_published")
-        result[code] = Mapping(
-            row["indicator_code"],
-            1.0 if pd.isna(scale) else float(scale),
-            unit if isinstance(unit, str) and unit.strip() else None,
-        )
-    return result
-
-
-# --------------------------------------------------------------------------- the importer
+    matcher: RegionMatcher
+    rules: list[MappingRule]
+    conversions: frozenset[tuple[str, str]] = frozenset()
+    release_setting: str = ""
 
 
 @dataclass
-class _Context:
-    """Per-file facts every row needs."""
+class FileResult:
+    """One file's import: observation tuples, reject dicts, notes, and what the refresh summary needs."""
 
     path: Path
-    release: str | None
-    retrieved_at: datetime
-    matcher: RegionMatcher
-    mapping: dict[str, Mapping]
-    contents: dict[str, str]
-    origin: str = ""
-
-    def __post_init__(self) -> None:
-        self.origin = str(self.path)
-
-
-def import_rosstat(
-    paths: list[Path],
-    regions: pd.DataFrame,
-    mapping: pd.DataFrame,
-    release: str | None = None,
-    release_date: date | None = None,
-    *,
-    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
-) -> ImportBatch:
-    """Import yearbook workbooks (files or folders of them) into one :class:`ImportBatch`.
-
-    ``regions`` is the register (``dbt/seeds/regions.csv``), ``mapping`` the catalog mapping
-    (``dbt/seeds/indicator_sources_rosstat.csv``). ``release`` defaults to the edition year read
-    from the file name, its folder or its title rows («2023»). A file that cannot be read at all
-    raises :class:`SourceError` naming it; a sheet that cannot be used becomes a note.
-    """
-    matcher = RegionMatcher(regions)
-    by_table = mapping_by_table(mapping)
-    observations: list[dict] = []
-    rejects: list[dict] = []
-    notes: list[str] = []
-    for path in expand_paths(paths):
-        result = _import_file(path, matcher, by_table, release, max_uncompressed_bytes)
-        observations.extend(result.observations)
-        rejects.extend(result.rejects)
-        notes.extend(result.notes)
-    frame = observations_frame(observations, release_date)
-    return ImportBatch(
-        source=SOURCE,
-        observations=frame,
-        rejects=pd.DataFrame(rejects, columns=list(REJECT_COLUMNS)),
-        notes=notes,
-    )
-
-
-_ARROW_TYPES = {
-    "INTEGER": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "DATE": pa.date32(),
-    "TIMESTAMP": pa.timestamp("us"),
-}
-
-
-def observations_frame(rows: list[tuple], release_date: date | None) -> pd.DataFrame:
-    """Observation tuples → DataFrame, column by column through Arrow (3× faster than pandas' inference)."""
-    names = list(OBSERVATION_COLUMNS)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    arrays = {}
-    for name, values in zip(names, columns, strict=True):
-        kind = _ARROW_TYPES.get(OBSERVATION_COLUMNS[name], pa.string())
-        if name == "release_date":
-            values = [release_date] * len(rows)
-        arrays[name] = pa.array(values, type=kind)
-    frame = pa.table(arrays).to_pandas()
-    frame["period"] = frame["period"].astype("Int64")
-    return frame
+    dataset: str = ""
+    release: Release = UNKNOWN
+    retrieved_at: datetime | None = None
+    observations: ObservationBuffer = field(default_factory=ObservationBuffer)
+    rejects: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    tables: int = 0
+    mapped: dict[str, list[str]] = field(default_factory=dict)  # indicator -> "code title" of its tables
+    tables_read: list[tuple[str, str]] = field(default_factory=list)  # (table code, sheet) of each table
+    near_misses: list[tuple[str, str]] = field(default_factory=list)  # (indicator, warning)
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -189,269 +72,149 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(
-                sorted(
-                    p
-                    for p in path.iterdir()
-                    if p.suffix.lower() in EXCEL_SUFFIXES and not p.name.startswith("~$")
-                )
-            )
+            files.extend(sorted(p for p in path.iterdir()
+                                if p.suffix.lower() in EXCEL_SUFFIXES and not p.name.startswith("~$")))
         else:
             files.append(path)
     return files
 
 
-def _import_file(
-    path: Path, matcher: RegionMatcher, by_table: dict[str, Mapping], release: str | None, limit: int
-) -> SheetResult:
-    book = open_workbook(path, limit)
+def import_file(path: Path, catalog: Catalog, max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+                ) -> FileResult:
+    """Import one workbook. Raises :class:`SourceError` naming the file when it cannot be read at all (not a
+    workbook, damaged, unsafe to open, no sheet readable); everything else becomes rejects, notes, warnings."""
+    book = open_workbook(path, max_uncompressed_bytes)
     try:
-        return _import_book(book, matcher, by_table, release)
+        return _import_book(book, catalog)
     finally:
         book.close()
 
 
-def _read_rows(book: Workbook, sheet: str) -> list[list[object]] | str:
-    try:
-        return book.rows(sheet)
-    except Exception as exc:  # one damaged sheet must not stop the others
-        return f"cannot be read: {exc}"
+def _read_sheets(book: Workbook, result: FileResult) -> dict[str, list[list[object]]]:
+    sheets: dict[str, list[list[object]]] = {}
+    for name in book.sheet_names:
+        try:
+            sheets[name] = book.rows(name)
+        except Exception as exc:  # one damaged sheet must not stop the others  # noqa: BLE001
+            result.skipped.append(f"{book.path.name}!{name}: cannot be read ({type(exc).__name__}: {exc})")
+    if not sheets:
+        raise SourceError(f"{book.path}: none of its {len(book.sheet_names)} sheets can be read")
+    return sheets
 
 
-def _import_book(
-    book: Workbook, matcher: RegionMatcher, by_table: dict[str, Mapping], release: str | None
-) -> SheetResult:
+def _import_book(book: Workbook, catalog: Catalog) -> FileResult:
     path = book.path
-    names = book.sheet_names
-    first_rows = _read_rows(book, names[0]) if names else "the workbook has no sheets"
-    total = SheetResult()
-    if isinstance(first_rows, str):
-        total.notes.append(f"{path.name}: first sheet skipped: {first_rows}")
-        first_rows = []
-    contents = read_contents(first_rows)
-    edition = release or release_from(path, first_rows)
-    stat = path.stat()
-    context = _Context(
-        path=path,
-        release=edition,
-        retrieved_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC).replace(tzinfo=None),
-        matcher=matcher,
-        mapping=by_table,
-        contents=contents,
-    )
-    if edition is None:
-        total.notes.append(
-            f"{path.name}: edition not found in the file name, folder or title; release left empty"
-        )
-    recognised = False
-    for position, sheet in enumerate(names):
-        rows = first_rows if position == 0 else _read_rows(book, sheet)
-        if isinstance(rows, str):
-            total.notes.append(f"{path.name}: sheet {sheet!r} skipped: {rows}")
+    result = FileResult(path)
+    sheets = _read_sheets(book, result)
+    meta = next((emiss.read_metadata(rows) for name, rows in sheets.items() if emiss.is_metadata_sheet(name)), None)
+    headers = {name: find_header_row(rows) for name, rows in sheets.items()}
+    contents = Contents()
+    texts: list[list[str]] = []
+    for name, rows in sheets.items():
+        if headers[name] is None and not emiss.is_metadata_sheet(name):
+            found = read_contents(rows)
+            texts.extend(found.texts)
+            if found and not contents:
+                contents = found
+    texts += meta.texts if meta else []
+    marks = " ".join(" ".join(cells) for cells in texts[:40]).lower()
+    first_titles = " ".join(str(c) for rows in sheets.values() for row in rows[:4] for c in row[:2] if c).lower()
+    result.dataset = EMISS if meta else YEARBOOK if _YEARBOOK_MARK.search(f"{marks} {first_titles}") else THEMATIC
+    result.release = resolve_release(path, texts, document_dates(path, book.kind),
+                                     yearbook=result.dataset == YEARBOOK, setting=catalog.release_setting)
+    sidecar = read_sidecar(path)
+    result.retrieved_at = _parse_time(sidecar.get("retrieved_at")) or datetime.fromtimestamp(path.stat().st_mtime)
+    okato = emiss.OkatoNames(meta.okato, catalog.matcher) if meta and meta.okato else None
+    for name, rows in sheets.items():
+        if headers[name] is None:
             continue
-        if position == 0 and find_header_row(rows) is None:
-            continue  # the contents sheet
-        result = _import_sheet(context, sheet, rows)
-        recognised = recognised or result.imported or result.other_layout
-        total.observations.extend(result.observations)
-        total.rejects.extend(result.rejects)
-        total.notes.extend(result.notes)
-    if not recognised and not contents:
-        raise SourceError(
-            f"{path}: no sheet has a header row of years and there is no contents sheet: "
-            "not a «Регионы России» section workbook"
-        )
-    if not recognised:
-        total.notes.append(f"{path.name}: contents only ({len(contents)} entries), no tables to import")
-    else:
-        tables = len({row[2] for row in total.observations})
-        total.notes.append(
-            f"{path.name}: {len(total.observations)} observations from {tables} tables, "
-            f"{len(total.rejects)} rejects (release {edition})"
-        )
-    return total
-
-
-def _import_sheet(ctx: _Context, sheet: str, rows: list[list[object]]) -> SheetResult:
-    result = SheetResult()
-    name = ctx.path.name
-    layout = read_layout(rows)
-    code = normalize_table_code(sheet)
-    if isinstance(layout, str):
-        result.notes.append(f"{name}: table {code or sheet!r} skipped: {layout}")
-        result.other_layout = find_header_row(rows) is not None
-        return result
-    code = code or next(
-        (normalize_table_code(t) for t in layout.title_lines if normalize_table_code(t)), None
-    )
-    if code is None:
-        result.notes.append(f"{name}: sheet {sheet!r} skipped: no table code in its name or title")
-        return result
-    title = table_title(code, ctx.contents, layout.title_lines)
-    mapped = ctx.mapping.get(code)
-    unit = (
-        layout.unit or unit_from_title(layout.title_lines) or (mapped.unit_as_published if mapped else None)
-    )
-    table = _Table(
-        ctx,
-        sheet,
-        code,
-        f"{code} {title}".strip(),
-        unit,
-        mapped,
-        layout,
-        footnotes(rows, layout.first_data_row),
-    )
-    for index in range(layout.first_data_row, len(rows)):
-        if table.read_row(index, rows[index], result) == "end":
-            break
-    result.imported = True
+        mark = result.observations.mark()
+        try:
+            _import_sheet(result, catalog, contents, name, rows, meta, okato)
+        except Exception as exc:  # a sheet no rule here foresaw must not stop the others  # noqa: BLE001
+            result.observations.truncate(mark)
+            result.skipped.append(f"{path.name}!{name}: could not be read as a table ({type(exc).__name__}: {exc})")
+    # A table resembling a catalog table is worth a warning only when this workbook did not map the indicator.
+    result.warnings += [warning for indicator, warning in result.near_misses if indicator not in result.mapped]
+    if not result.tables and not contents:
+        raise SourceError(f"{path}: no sheet is a table of territories by year and there is no contents sheet: "
+                          "not a Rosstat yearbook section, thematic table or EMISS export")
+    if not result.tables:
+        result.skipped.append(f"{path.name}: contents only ({len(contents.titles)} entries), no tables to import")
     return result
 
 
-class _Table:
-    """Turns the rows of one region × year table into observations and rejects."""
+def _import_sheet(result: FileResult, catalog: Catalog, contents: Contents, sheet: str, rows: list[list[object]],
+                  meta: emiss.EmissMetadata | None, okato: emiss.OkatoNames | None) -> None:
+    where = f"{result.path.name}!{sheet}"
+    layout = read_layout(rows)
+    if isinstance(layout, str):
+        result.skipped.append(f"{where}: {layout}")
+        return
+    if meta is not None:
+        identity = table_identity(sheet, layout.title_cells, contents, unit=meta.unit, own=meta.name)
+        identity = TableIdentity(meta.code or identity.code, identity.own, "", identity.unit, meta.name)
+    else:
+        identity = table_identity(sheet, layout.title_cells, contents)
+    code = identity.code or sheet
+    recognised = match_rules(catalog.rules, identity, result.dataset)
+    rule = recognised.rules[0] if recognised.rules else None
+    for indicator, warning in recognised.warnings:
+        result.near_misses.append((indicator, f"{where} ({code} «{identity.title}»): {warning}"))
+    if len(recognised.rules) > 1:
+        others = ", ".join(r.indicator_code for r in recognised.rules[1:])
+        result.warnings.append(f"{where}: also matches {others}; mapped to {rule.indicator_code} only")
+    unit = _printed_unit(layout.title_cells, meta)
+    spec = TableSpec(SOURCE, result.dataset, sheet, code, f"{code} {identity.title}".strip(), unit,
+                     result.release.label, result.retrieved_at, str(result.path), rule, catalog.conversions,
+                     footnotes(rows, layout.first_data_row))
+    mark = result.observations.mark()
+    names = SheetNames(catalog.matcher, okato)
+    read = TableReader(spec, layout, names, catalog.matcher, result.observations).read(rows)
+    if read.named_rows and read.resolved_rows < max(1.0, MIN_TERRITORY_SHARE * read.named_rows):
+        result.observations.truncate(mark)
+        result.skipped.append(f"{where}: rows are not territories ({read.resolved_rows} of {read.named_rows} "
+                              "named rows with values are regions): not a region table")
+        return
+    _record(result, where, layout.notes, read, rule, spec)
 
-    def __init__(self, ctx, sheet, code, key, unit, mapped, layout, notes_by_number) -> None:  # noqa: ANN001
-        self.ctx, self.sheet, self.code, self.key = ctx, sheet, code, key
-        self.unit, self.mapped, self.layout = unit, mapped, layout
-        self.footnotes = notes_by_number
-        self.in_footer = False
 
-    def read_row(self, index: int, row: list[object], out: SheetResult) -> str | None:
-        raw_name = row[0] if row else None
-        name = str(raw_name or "")
-        if self.in_footer or _SEPARATOR_ROW.match(name):
-            self.in_footer = True
-            return None
-        if _FOOTNOTE_ROW.match(name):
-            return None
-        if not name.strip():
-            if has_data(row):
-                out.rejects.append(
-                    self._reject(index, 0, _row_text(row), "values in a row with no territory name")
-                )
-            return None
-        folded = normalize_name(name)
-        if _LABEL_ROW.match(folded):
-            return None
-        self._territory_row(index, row, name, folded, out)
+def _record(result: FileResult, where: str, column_notes: list[str], read: TableRows, rule: MappingRule | None,
+            spec: TableSpec) -> None:
+    result.tables += 1
+    result.tables_read.append((spec.code, spec.sheet))
+    result.rejects.extend(read.rejects)
+    result.notes.extend(f"{where}: {note}" for note in read.notes)
+    for note in column_notes:  # a column skipped, or a year read with an assumption (12.10.!K6 «20009»)
+        (result.skipped if note.endswith("skipped") else result.notes).append(f"{where}: {note}")
+    if rule is not None:
+        result.mapped.setdefault(rule.indicator_code, []).append(spec.key)
+
+
+def _printed_unit(title_cells: list[tuple[int, int, str]], meta: emiss.EmissMetadata | None) -> str | None:
+    if meta is not None:
+        return meta.unit or None
+    units = [text for _, _, text in title_cells if re.fullmatch(r"\(.*\)", " ".join(text.split()), re.S)]
+    if not units:
+        return None
+    inner = " ".join(units[-1].split())[1:-1].strip()
+    return re.sub(r"(?:\s*[;,]?\s*\d\))+\s*$", "", inner).strip() or None
+
+
+def _parse_time(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text)).replace(tzinfo=None) if text else None
+    except ValueError:
         return None
 
-    def _territory_row(self, index: int, row: list[object], name: str, folded: str, out: SheetResult) -> None:
-        match = self.ctx.matcher.match(name)
-        unit, key, mappable = self.unit, self.key, True
-        if match is None and "," in name:
-            head, _, tail = name.rpartition(",")
-            match = self.ctx.matcher.match(head)
-            if match is not None:
-                unit, mappable = clean_text(tail), False  # «Российская Федерация, млрд руб.»
-        if match is None and folded in NON_TERRITORIAL_COMPONENTS:
-            match = self.ctx.matcher.match("Российская Федерация")
-            key, mappable = f"{self.key} | {clean_text(name)}", False
-        if match is None:
-            if has_data(row):
-                out.rejects.append(
-                    self._reject(
-                        index,
-                        0,
-                        name.strip(),
-                        "territory name not found in the region register (regions.csv)",
-                    )
-                )
-            return
-        for column in self.layout.columns:
-            cell = row[column.index] if column.index < len(row) else None
-            parsed = (
-                Cell(value=cell) if type(cell) is float and cell == cell else parse_cell(cell)
-            )  # fast path: numbers
-            if parsed is None:
-                continue
-            if parsed.problem:
-                out.rejects.append(
-                    self._reject(
-                        index, column.index, str(cell), f"{parsed.problem} ({name.strip()}, {column.year})"
-                    )
-                )
-                continue
-            out.observations.append(
-                self._observation(index, column, name, match.region_code, parsed, unit, key, mappable)
-            )
 
-    def _observation(self, index, column, name, region_code, parsed: Cell, unit, key, mappable) -> tuple:  # noqa: ANN001
-        """One observation as a tuple in ``OBSERVATION_COLUMNS`` order (tuples keep 350k rows cheap)."""
-        # The value stays as published (raw contract); the mapping's scale is applied in dbt.
-        indicator_code = None
-        value = parsed.value
-        if mappable and column.primary and self.mapped is not None:
-            indicator_code = self.mapped.indicator_code
-        if column.label:
-            key = f"{key} | {column.label}"
-        ctx = self.ctx
-        return (
-            SOURCE,
-            DATASET,
-            self.code,
-            name.strip(),
-            region_code,
-            key,
-            indicator_code,
-            column.year,
-            value,
-            self._flag(parsed),
-            unit,
-            ctx.release,
-            None,
-            ctx.retrieved_at,
-            ctx.origin,
-            f"{self.sheet}!{_column_letter(column.index)}{index + 1}",
-        )
+def load_catalog(regions: pd.DataFrame, mapping: pd.DataFrame, conversions: pd.DataFrame | None = None,
+                 release_setting: str = "") -> Catalog:
+    """The :class:`Catalog` from the register, the mapping seed and ``unit_conversions`` (Rosstat rows)."""
+    from .titles import load_rules
 
-    def _flag(self, parsed: Cell) -> str | None:
-        if parsed.flag != "na" or parsed.footnote is None:
-            return parsed.flag
-        text = self.footnotes.get(parsed.footnote)
-        # «…1)»: withheld under a footnote; confidential unless the footnote says something else.
-        return "c" if text is None or _CONFIDENTIAL in text.lower() else "na"
-
-    def _reject(self, index: int, column: int, raw: str, reason: str) -> dict:
-        return {
-            "source": SOURCE,
-            "dataset": DATASET,
-            "table_code": self.code,
-            "origin": str(self.ctx.path),
-            "cell_ref": f"{self.sheet}!{_column_letter(column)}{index + 1}",
-            "raw_value": raw,
-            "reason": reason,
-            "release": self.ctx.release,
-            "retrieved_at": self.ctx.retrieved_at,
-        }
-
-
-def _row_text(row: list[object]) -> str:
-    return " | ".join(str(c) for c in row if str(c or "").strip())[:200]
-
-
-@functools.lru_cache(maxsize=512)
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-# --------------------------------------------------------------------------- seeds
-
-
-def load_regions() -> pd.DataFrame:
-    """The region register seed as strings (OKATO codes keep their leading zeros)."""
-    return read_seed("regions")
-
-
-def load_mapping() -> pd.DataFrame:
-    """The Rosstat → catalog mapping seed, ``scale`` as a number (1 where empty)."""
-    frame = read_seed(MAPPING_SEED)
-    frame["scale"] = pd.to_numeric(frame["scale"].replace("", "1"), errors="coerce").fillna(1.0)
-    return frame
+    pairs = frozenset()
+    if conversions is not None and len(conversions):
+        rows = conversions[conversions["source"] == SOURCE]
+        pairs = frozenset((str(r.indicator_code), normalise_title(r.unit_as_published)) for r in rows.itertuples())
+    return Catalog(RegionMatcher(regions), load_rules(mapping), pairs, release_setting)

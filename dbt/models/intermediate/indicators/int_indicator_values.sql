@@ -4,88 +4,31 @@
 {{ config(materialized='table') }}
 -- One value per territory, catalog indicator and year: the latest release of the active sources,
 -- in the catalog unit, with derived indicators filled in where a source publishes only their parts.
---   * scale: a source mapping's factor from the published unit to the catalog unit
---     (the mapping seeds the var source_mappings lists; values stay as published in raw);
---   * unit_conversions: rows a source prints in another unit than the rest of its table (Rosstat's
---     federation row of the budget tables in billion rub) are mapped and converted;
+--   * int_observations_ranked gives each mapped observation its value in the catalog unit (the source
+--     mapping's scale, unit_conversions for rows printed in another unit; values stay as published in raw)
+--     and the latest release of its series within its source (across tables and editions);
+--   * across sources, the latest release date wins;
 --   * derived_indicators: e.g. R&D share of GRP = R&D expenditure / GRP x 100, budget per capita =
 --     budget / population; a value published directly wins over a derived one.
 -- A confidential or missing cell in the latest release supersedes an earlier number (it is not
 -- silently replaced by an older figure); such cells carry a null value and their flag.
-with observations as (
+with scaled as (
 
-    select * from {{ ref('int_observations_ranked') }}
-    where region_code is not null
-      and {{ active_source_filter('source') }}
-
-),
-
-scales as (
-
-    {% for mapping in var('source_mappings') %}
-    {% if not loop.first %}union all{% endif %}
     select
-        '{{ mapping.source }}' as source,
+        region_code,
         indicator_code,
-        cast({{ mapping.table_column }} as varchar) as source_table,
-        cast(scale as double) as scale,
-        {{ 'true' if mapping.per_dataset else 'false' }} as per_dataset
-    from {{ ref(mapping.seed) }}
-    where nullif(trim(cast({{ mapping.table_column }} as varchar)), '') is not null
-    {% else %}
-    select null::varchar as source, null::varchar as indicator_code, null::varchar as source_table,
-        null::double as scale, false as per_dataset
-    where false
-    {% endfor %}
-
-),
-
-conversions as (
-
-    select source, table_code, unit_as_published, cast(factor as double) as factor
-    from {{ ref('unit_conversions') }}
-
-),
-
-mapped as (
-
-    select
-        o.region_code,
-        coalesce(o.indicator_code, s_table.indicator_code) as indicator_code,
-        o.period,
-        o.value * coalesce(c.factor, 1.0) as value,
-        o.flag,
-        o.source,
-        o.dataset,
-        o.release,
-        o.release_date,
-        o.retrieved_at
-    from observations as o
-    left join conversions as c
-        on c.source = o.source and c.table_code = o.table_code and c.unit_as_published = o.unit
-    left join scales as s_table
-        on o.indicator_code is null and c.factor is not null
-        and s_table.source = o.source and s_table.source_table = o.table_code
-
-),
-
-scaled as (
-
-    select
-        m.region_code,
-        m.indicator_code,
-        m.period,
-        m.value * coalesce(s.scale, 1.0) as value,
-        m.flag,
-        m.source,
-        m.release,
-        m.release_date,
-        m.retrieved_at
-    from mapped as m
-    left join scales as s
-        on s.source = m.source and s.indicator_code = m.indicator_code
-        and (not s.per_dataset or s.source_table = m.dataset)
-    where m.indicator_code is not null
+        period,
+        catalog_value as value,
+        flag,
+        source,
+        release,
+        release_date,
+        retrieved_at
+    from {{ ref('int_observations_ranked') }}
+    where release_rank = 1
+      and region_code is not null
+      and indicator_code is not null
+      and {{ active_source_filter('source') }}
 
 ),
 
