@@ -47,10 +47,11 @@ LATEST = "latest"  # briefings/latest: the link to the newest build's folder
 
 
 def briefing_region_codes(seeds_dir: Path | None = None) -> list[str]:
-    """Region codes that get a briefing: current subjects and NUTS-2 regions of the register seed."""
+    """Region codes that may get a briefing: the subjects and NUTS-2 regions of the register seed, those that left
+    their classification included (the United Kingdom's, whose data end in 2020, are briefed on their last years).
+    A partition of a region without codes renders nothing."""
     regions = read_seed("regions", seeds_dir)
-    current = regions["level"].isin(BRIEFING_LEVELS) & (regions["valid_to"].str.strip() == "")
-    return sorted(regions.loc[current, "region_code"])
+    return sorted(regions.loc[regions["level"].isin(BRIEFING_LEVELS), "region_code"])
 
 
 REGION_PARTITIONS = StaticPartitionsDefinition(briefing_region_codes())

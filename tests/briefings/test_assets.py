@@ -34,7 +34,7 @@ def _meta(result, key: str) -> dict:
 def test_partitions_are_the_registers_current_subjects_and_nuts2_regions() -> None:
     codes = briefing_region_codes()
     assert REGION_PARTITIONS.get_partition_keys() == codes
-    assert len(codes) == 85 + 11 and "RU-SVE" in codes and "DEA5" in codes
+    assert len(codes) == 85 + 334 and "RU-SVE" in codes and "DEA5" in codes and "UKE4" in codes
     assert "RU-FD-URL" not in codes and "RU" not in codes
 
 
