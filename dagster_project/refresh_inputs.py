@@ -13,11 +13,11 @@ A refresh's result is fixed by its inputs:
   variable, and the delivery configuration.
 
 After a successful refresh the CLI records that fingerprint with what the refresh left behind (the stat of
-both warehouses, today's briefings folder, the summary it printed) in ``$REGIOCODE_HOME/state/refresh.json``.
+both warehouses, the latest briefings' manifest, the summary it printed) in ``$REGIOCODE_HOME/state/refresh.json``.
 The next refresh whose inputs hash the same, while both warehouses and the briefings folder are still
 exactly those, has nothing to do: it prints the recorded summary and returns in well under a second of
-work (:func:`unchanged_refresh`). Anything else — a changed or new file, a new day (today's briefings
-folder does not exist yet), a Dagster run in between (the working warehouse changed), a failed delivery
+work (:func:`unchanged_refresh`). Anything else — a changed or new file, briefings switched or removed
+since, a Dagster run in between (the working warehouse changed), a failed delivery
 to retry, ``REGIOCODE_DBT_ALWAYS_BUILD=1`` — runs the graph, which then skips what it can on its own
 (unchanged files, the dbt build, unchanged briefings).
 
@@ -156,15 +156,16 @@ def _stat(path: Path) -> list[int] | None:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def briefings_folder(paths: Paths, now: datetime) -> Path:
-    """``$REGIOCODE_HOME/briefings/<date>``: one folder per day (the briefings asset writes today's)."""
-    return paths.briefings / now.strftime("%Y-%m-%d")
+def briefings_manifest(paths: Paths) -> Path:
+    """``$REGIOCODE_HOME/briefings/latest/manifest.json``: the manifest of the briefings of the newest build
+    (``latest`` is switched to each build's fresh folder by the briefings asset)."""
+    return paths.briefings / "latest" / "manifest.json"
 
 
 def _outputs(paths: Paths) -> dict[str, Any]:
     """What a refresh leaves behind, as the record compares it: both warehouses' size and mtime, today's
     briefings manifest's."""
-    manifest = briefings_folder(paths, datetime.now(UTC)) / "manifest.json"
+    manifest = briefings_manifest(paths)
     return {"work_db": _stat(paths.work_db), "published_db": _stat(paths.published_db),
             "manifest": str(manifest), "manifest_stat": _stat(manifest)}
 
@@ -184,7 +185,7 @@ def record_refresh(paths: Paths, fingerprint: str | None, metadata: Mapping[str,
 
 def unchanged_refresh(paths: Paths, fingerprint: str | None) -> dict[str, Any] | None:
     """The recorded refresh when this one would change nothing: the same inputs' ``fingerprint``, both
-    warehouses and today's briefings manifest exactly as that refresh left them, and no delivery left to
+    warehouses and the latest briefings' manifest exactly as that refresh left them, and no delivery left to
     retry. Returns its record (``metadata`` as the summary prints it), else None."""
     if fingerprint is None:
         return None

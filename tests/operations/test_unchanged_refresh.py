@@ -5,7 +5,6 @@ change the result runs the graph."""
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,7 +47,7 @@ def test_a_source_that_pulls_or_an_always_build_cannot_be_judged(tmp_path: Path,
 def _outputs(home: Path) -> Paths:
     paths = Paths(home)
     for path in (paths.work_db, paths.published_db,
-                 refresh_inputs.briefings_folder(paths, datetime.now(UTC)) / "manifest.json"):
+                 refresh_inputs.briefings_manifest(paths)):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("build 1")
     return paths
@@ -66,7 +65,7 @@ def test_the_record_holds_only_while_the_outputs_are_as_left(tmp_path: Path) -> 
     assert refresh_inputs.unchanged_refresh(paths, "inputs-1") is None
     refresh_inputs.record_refresh(paths, "inputs-1", meta)
     assert refresh_inputs.unchanged_refresh(paths, "inputs-1") is not None
-    (refresh_inputs.briefings_folder(paths, datetime.now(UTC)) / "manifest.json").unlink()  # e.g. a new day
+    (refresh_inputs.briefings_manifest(paths)).unlink()  # e.g. the briefings folder cleared
     assert refresh_inputs.unchanged_refresh(paths, "inputs-1") is None
 
 
