@@ -251,9 +251,14 @@ def refresh(
         bool, typer.Option("--verbose", "-v", help="Print what the steps print (dbt's log) and, on failure, every "
                            "error with its stack trace.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run the graph even when nothing changed since the last refresh (each "
+                           "step still skips what it finds unchanged: files, the dbt build, briefings).")
+    ] = False,
 ) -> None:
     """Run the whole graph once, in-process: ingest, dbt build and tests, publish, briefings, delivery.
-    The run is recorded in $REGIOCODE_HOME/dagster, where `make dev` (dagster dev) shows it."""
+    The run is recorded in $REGIOCODE_HOME/dagster, where `make dev` (dagster dev) shows it. When nothing it
+    reads changed since the last refresh in this home, it says so without starting Dagster (unless --force)."""
     try:
         sources = registry.check_names(source or settings.sources())
         dbt_vars = parse_vars(var or [])
@@ -262,7 +267,7 @@ def refresh(
         _fail(2, str(err))
     home = Paths.from_env(home).home
     console.print(Text(f"regiocode refresh: sources {', '.join(sources)} → {home}"))
-    summary = run_refresh(home, sources, given, dbt_vars=dbt_vars, verbose=verbose)
+    summary = run_refresh(home, sources, given, dbt_vars=dbt_vars, verbose=verbose, skip_unchanged=not force)
     if not summary["success"]:
         if verbose:
             for trace in summary["traces"]:

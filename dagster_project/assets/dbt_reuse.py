@@ -39,12 +39,15 @@ def build_id_for(context: AssetExecutionContext) -> str:
 
 
 def raw_layer_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Order-independent content hash of raw.observations and raw.rejects (every source, every column):
-    one scan each, ~0.1 s per million rows. A table that does not exist yet hashes as empty."""
+    """Order-independent content hash of raw.observations and raw.rejects (every source, every column but
+    ``retrieved_at``: an unchanged file imported again is received again, not changed): one scan each, ~0.1 s
+    per million rows. A table that does not exist yet hashes as empty."""
     parts = []
     for table in ("raw.observations", "raw.rejects"):
         try:
-            count, total = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} t").fetchone()
+            count, total = con.execute(
+                "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) "
+                f"FROM (SELECT * EXCLUDE (retrieved_at) FROM {table}) t").fetchone()
         except duckdb.CatalogException:
             count, total = 0, 0
         parts.append(f"{table}:{count}:{total}")
