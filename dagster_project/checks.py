@@ -342,7 +342,8 @@ def check_some_defining_code(con: duckdb.DuckDBPyConnection) -> Finding:
     return Finding(
         "some_defining_code", False,
         "no region has any defining code (P, I or S): the sources feed too little of the indicator catalog "
-        "(`regiocode sources NAME --report` shows what each indicator lacks; add a source or the missing sections)",
+        "(`regiocode sources NAME --report --work` shows what each indicator lacks in this build; add a source or "
+        "the missing sections)",
         int(reasons["rows"].sum()) if len(reasons) else 0, reasons,
     )
 

@@ -349,14 +349,23 @@ def sources(
     report: Annotated[bool, typer.Option("--report", help="Coverage per catalog indicator.")] = False,
     home: Annotated[Path | None, typer.Option(help="REGIOCODE_HOME (default ./var).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or csv.")] = "table",
+    work: Annotated[bool, typer.Option("--work", help="Read the working warehouse: the last build, published or "
+                                       "not (e.g. one the publish gate refused).")] = False,
 ) -> None:
-    """What a source contributed to the published warehouse (--report: coverage per indicator)."""
+    """What a source contributed to the published warehouse (--report: coverage per indicator); with --work, or
+    when nothing was ever published, to the last build in the working warehouse."""
     from dagster_project.coverage import report_from_warehouse
 
     paths = Paths.from_env(home)
     try:
         registry.get(name)
-        con = sqlaccess.open_readonly(paths.published_db)
+        if not work and not paths.published_db.exists() and paths.work_db.exists():
+            console.print(Text(f"nothing published yet: the last build, in the working warehouse {paths.work_db}"))
+            work = True
+        if work and not paths.work_db.exists():
+            raise sqlaccess.SqlFailed(f"no working warehouse at {paths.work_db}: run `regiocode refresh` first "
+                                      "(or set REGIOCODE_HOME)")
+        con = sqlaccess.open_readonly(paths.work_db if work else paths.published_db)
     except ValueError as err:
         _fail(2, str(err))
     except sqlaccess.SqlFailed as err:

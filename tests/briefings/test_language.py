@@ -65,7 +65,8 @@ def test_sample_briefings_speak_one_language(tmp_path: Path, make, lang: str) ->
 
 @pytest.fixture(scope="module")
 def demo_briefings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole demo refresh (Dagster, dbt, DuckDB, Typst) into a temporary home: its day's briefing folder."""
+    """The whole demo refresh (Dagster, dbt, DuckDB, Typst) into a temporary home: its briefings folder
+    (``briefings/latest``, the link to the build's own folder)."""
     from dagster import materialize
 
     from dagster_project.assets.dbt import dbt_resource
@@ -81,8 +82,7 @@ def demo_briefings(tmp_path_factory: pytest.TempPathFactory) -> Path:
         raise_on_error=False,
     )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
-    (day,) = (home / "briefings").iterdir()
-    return day
+    return (home / "briefings" / "latest").resolve(strict=True)
 
 
 @pytest.mark.e2e

@@ -7,8 +7,11 @@ eurostat --path FOLDER` in a subprocess: real Dagster, dbt, DuckDB).
    later, and the files' dates are set the wrong way round (the archive the newest, the fresh file from 2017).
 
 The fresh figures must stay the latest release, the older ones listed in ``marts.revisions``; GDP per inhabitant
-and disposable income per inhabitant must reach the catalog indicators. The browser CSV and the income TSV are
-the shared real files when ``shared/data/eurostat`` is present, else their copies in ``tests/fixtures/eurostat``.
+and disposable income per inhabitant must reach the catalog indicators. Two indicators are too few for any
+defining code, so each refresh builds the working warehouse and the publish gate refuses to publish it (exit 1,
+the reason on the last line): the assertions read the working warehouse, which holds that build. The browser
+CSV and the income TSV are the shared real files when ``shared/data/eurostat`` is present, else their copies in
+``tests/fixtures/eurostat``.
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ FRESH_NAME = "estat_nama_10r_2gdp.tsv"
 ARCHIVE_NAME = "nama_10r_2gdp.tsv"
 FRESH_RELEASE = f"release not stated (API download, 2023-02 or later): {FRESH_NAME}"
 ARCHIVE_RELEASE = f"release not stated (bulk download, before 2023-02): {ARCHIVE_NAME}"
+REFUSED = "publication refused, the published warehouse was left as it was: some_defining_code"
 
 
 @dataclass(frozen=True)
 class Homes:
     home: Path
-    published: Path
+    warehouse: Path  # the working warehouse: dbt built it, the publish gate kept it from the readers
     first: CliRun
     second: CliRun
 
@@ -55,18 +59,24 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Homes:
                 folder / "nama_10r_2hhinc.tsv")
     home = tmp_path_factory.mktemp("eurostat_releases_home")
     first = run_cli(home, "refresh", "--source", "eurostat", "--path", str(folder))
-    assert first.returncode == 0, first.tail()
+    assert first.returncode == 1 and REFUSED in first.stderr, first.tail()
     archive = folder / ARCHIVE_NAME
     shutil.copy(FIXTURES / "nama_10r_2gdp.bulk2017.excerpt.tsv", archive)
     os.utime(fresh, (1_500_000_000, 1_500_000_000))  # 14 July 2017
     os.utime(archive, (2_000_000_000, 2_000_000_000))  # 18 May 2033: the archive looks the newest
     second = run_cli(home, "refresh", "--source", "eurostat", "--path", str(folder))
-    assert second.returncode == 0, second.tail()
-    return Homes(home, home / "warehouse" / "regiocode.duckdb", first, second)
+    assert second.returncode == 1 and REFUSED in second.stderr, second.tail()
+    return Homes(home, home / "work" / "regiocode.duckdb", first, second)
+
+
+def test_too_thin_for_any_code_is_not_published(refreshed: Homes) -> None:
+    last = refreshed.second.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: publish: publication refused") and "no region has any defining code" in last
+    assert not (refreshed.home / "warehouse" / "regiocode.duckdb").exists()  # nothing was ever published
 
 
 def test_the_catalog_indicators_from_the_browser_csv_and_the_legacy_income_file(refreshed: Homes) -> None:
-    obs = query(refreshed.published, "SELECT dataset, table_code, region_key, region_code, indicator_code, period, "
+    obs = query(refreshed.warehouse, "SELECT dataset, table_code, region_key, region_code, indicator_code, period, "
                                      "value, flag, origin FROM marts.observations")
     browser = obs[obs.origin.str.endswith("estat_nama_10r_2gdp_en.csv")].set_index(["region_key", "period"])
     assert set(browser.indicator_code) == {"grp_per_capita"} and set(browser.table_code) == {"unit=EUR_HAB"}
@@ -76,32 +86,32 @@ def test_the_catalog_indicators_from_the_browser_csv_and_the_legacy_income_file(
     assert set(disposable.indicator_code) == {"money_income_per_capita"} and len(disposable) > 50
     assert disposable.set_index(["region_code", "period"]).loc[("DEC0", 2013), "value"] == 19600
     assert income[income.table_code == "na_item=B5N;unit=EUR_HAB"].indicator_code.isna().all()
-    values = query(refreshed.published, "SELECT region_code, indicator_code, period, value FROM "
+    values = query(refreshed.warehouse, "SELECT region_code, indicator_code, period, value FROM "
                                         "intermediate.int_indicator_values").set_index(
         ["region_code", "indicator_code", "period"]).value
     assert values["DEC0", "money_income_per_capita", 2013] == 19600  # into the codes' input, scale 1
-    report = run_cli(refreshed.home, "sources", "eurostat", "--report", "--format", "csv")
+    report = run_cli(refreshed.home, "sources", "eurostat", "--report", "--work", "--format", "csv")
     assert report.returncode == 0, report.tail()
     lines = {line.split(",")[0]: line for line in report.stdout.splitlines()}
     assert lines["money_income_per_capita"].endswith(",covered") and lines["grp_per_capita"].endswith(",covered")
 
 
 def test_the_fresh_figures_win_whatever_the_file_dates(refreshed: Homes) -> None:
-    latest = query(refreshed.published, "SELECT region_key, region_code, period, value, release FROM "
+    latest = query(refreshed.warehouse, "SELECT region_key, region_code, period, value, release FROM "
                                         "marts.observations WHERE indicator_code = 'grp_per_capita' "
                                         "AND dataset = 'nama_10r_2gdp' AND period = 2014")
     by_geo = latest.set_index("region_key")
     assert by_geo.loc["DEC0", ["value", "release"]].tolist() == [33600, FRESH_RELEASE]  # 34000 in the archive
     assert by_geo.loc["BE32", ["value", "release"]].tolist() == [23000, FRESH_RELEASE]  # 23100 in the archive
     assert by_geo.loc["UKE4", ["value", "release"]].tolist() == [29100, ARCHIVE_RELEASE]  # only the archive has it
-    values = query(refreshed.published, "SELECT region_code, period, value FROM intermediate.int_indicator_values "
+    values = query(refreshed.warehouse, "SELECT region_code, period, value FROM intermediate.int_indicator_values "
                                         "WHERE indicator_code = 'grp_per_capita'").set_index(["region_code", "period"])
     assert values.loc[("FRE1", 2014), "value"] == 26200  # FR30 of NUTS 2013 is FRE1: 25700 in the archive
     assert values.loc[("FRE1", 2013), "value"] == 25800 and values.loc[("DEC0", 2012), "value"] == 32100
 
 
 def test_the_revisions_are_listed(refreshed: Homes) -> None:
-    revisions = query(refreshed.published, "SELECT region_code, indicator_code, period, old_value, new_value, "
+    revisions = query(refreshed.warehouse, "SELECT region_code, indicator_code, period, old_value, new_value, "
                                            "old_release, new_release FROM marts.revisions "
                                            "WHERE indicator_code = 'grp_per_capita'")
     archived = revisions[revisions.old_release == ARCHIVE_RELEASE]
