@@ -64,7 +64,8 @@ QUERIES: dict[str, str] = {
         SELECT d.region_code, d.year, d.production_code, d.institutional_code, d.social_code,
                y.innovation_code, y.information_code, y.value_competence_code, y.id_code, b.nid,
                d.production_null_reason, d.institutional_null_reason, d.social_null_reason,
-               d.production_null_reason_ru, d.institutional_null_reason_ru, d.social_null_reason_ru
+               d.production_null_reason_ru, d.institutional_null_reason_ru, d.social_null_reason_ru,
+               d.production_coverage, d.institutional_coverage, d.social_coverage
         FROM marts.defining_codes d
         LEFT JOIN marts.dynamic_codes y USING (region_code, year)
         LEFT JOIN marts.basic_code b USING (region_code, year)
@@ -157,16 +158,17 @@ QUERIES: dict[str, str] = {
         WHERE r.level IN ({_LEVELS}) AND c.method IN ('levels', 'changes')
           AND c.scope IN {CORRELATION_SCOPES} AND {_REGION_FILTER.format(col="r.region_code")}
         ORDER BY r.region_code, c.pair_code, c.scope, c.method""",
-    # Catalog indicators of the three code families without a value in the region's latest year; an indicator
+    # Catalog indicators of the three code families without a value in the region's latest year (a value of its own
+    # or derived from its components); an indicator
     # the region's universe weighs 0 (seed universe_indicator_weights, e.g. EU: no regional Eurostat series) is
     # not part of its basket, so it is not missing.
     "missing": f"""
         WITH latest AS (
             SELECT region_code, max(year) AS year FROM marts.defining_codes
             WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL),
-        have AS (
-            SELECT region_code, indicator_code, max(period) FILTER (WHERE value IS NOT NULL) AS last_year
-            FROM marts.observations WHERE indicator_code IS NOT NULL GROUP BY ALL)
+        have AS (  -- the values the codes use, derived indicators (budget per capita = total / population) included
+            SELECT region_code, indicator_code, max(year) FILTER (WHERE value IS NOT NULL) AS last_year
+            FROM marts.indicator_profile WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL)
         SELECT l.region_code, i.indicator_code, i.name_ru, i.name_en, i.family, h.last_year
         FROM latest l CROSS JOIN marts.indicators i
         JOIN marts.regions r ON r.region_code = l.region_code

@@ -23,11 +23,13 @@ from dagster_project.briefings.formatting import (
     as_float,
     format_code,
     format_int,
+    format_list,
+    format_percent,
     format_year,
     records,
     text_or_dash,
 )
-from dagster_project.briefings.messages import Say, localised
+from dagster_project.briefings.messages import Say, in_sentence, localised
 from dagster_project.briefings.view_groups import Groups
 from dagster_project.briefings.view_indicators import profile_rows, real_change
 
@@ -173,6 +175,29 @@ def codes_table(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], g
             "group_median": format_code(median_of(medians, "universe", year, field), lang),
         })
     return out
+
+
+def partial_note(rows: Sequence[Mapping[str, Any]], latest: Mapping[str, Any], say: Say) -> str:
+    """Says which codes of the briefing's latest year rest on only part of their indicators (a yearbook prints GRP
+    a year after income and population), with the share of the family's weight present, and the latest year in
+    which every code had all its indicators; empty when the latest year is complete."""
+    if not latest:
+        return ""
+    partial = []
+    for symbol, field, _dynamic, label in CODES:
+        coverage = as_float(latest.get(field.replace("_code", "_coverage")))
+        if latest.get(field) is not None and coverage is not None and coverage < 1 - 1e-9:
+            partial.append(say("codes_partial_item", code=in_sentence(say.t[label]), symbol=symbol,
+                               share=format_percent(100 * coverage, say.lang, 0)))
+    if not partial:
+        return ""
+    complete = [r["year"] for r in rows if all(
+        r.get(field) is not None and (as_float(r.get(field.replace("_code", "_coverage"))) or 0) >= 1 - 1e-9
+        for _s, field, _d, _l in CODES)]
+    text = say("codes_partial", year=format_year(latest.get("year")), codes=format_list(partial, say.lang))
+    if complete:
+        text += " " + say("codes_partial_complete", year=format_year(max(complete)))
+    return text
 
 
 def yearly_table(rows: Sequence[Mapping[str, Any]], say: Say) -> dict:
