@@ -24,6 +24,8 @@ from dagster_project.settings import DEMO_LABEL
 BRIEFING_LEVELS = ("subject", "nuts2")
 CODE_FIELDS = ("production_code", "institutional_code", "social_code")
 YEAR_FIELDS = CODE_FIELDS + ("innovation_code", "information_code", "value_competence_code", "id_code", "nid")
+# share of each family's weight present behind its code (a later year with partial data is shown as such)
+COVERAGE_FIELDS = ("production_coverage", "institutional_coverage", "social_coverage")
 TOP_CONTRIBUTIONS = 5
 COVERAGE_NOTE_YEARS = 6
 TOP_REVISIONS = 8
@@ -295,7 +297,7 @@ def build_contexts(
             "data_vintage": build.get("releases"),
             "sources": build.get("sources"),
             "latest_year": latest_year,
-            "codes": [{k: y[k] for k in ("year", *YEAR_FIELDS)} for y in region_years],
+            "codes": [{k: y[k] for k in ("year", *YEAR_FIELDS, *COVERAGE_FIELDS)} for y in region_years],
             # medians of every year (a code's latest year may be earlier than the region's latest year)
             "district_medians": medians.get(("district", region["parent_code"]), []),
             "universe_medians": medians.get(("universe", region["universe"]), []),

@@ -182,10 +182,15 @@ def _answer_changed(context: Mapping[str, Any], row: Mapping[str, Any], year: st
     return " ".join(parts) if parts else say.t["answer_changed_none"]
 
 
-def _answer_todo(strategy: Mapping[str, Any] | None, instruments: Mapping[str, Any], say: Say) -> str:
+def _answer_todo(strategy: Mapping[str, Any] | None, instruments: Mapping[str, Any], latest_year: str,
+                 say: Say) -> str:
     parts = []
     if strategy:
-        parts.append(say("answer_strategy", strategy=strategy["label"]))
+        # decided on an earlier year than the headline's (GRP ends a year before income): name that year
+        if strategy["year"] != latest_year:
+            parts.append(say("answer_strategy_year", strategy=strategy["label"], year=strategy["year"]))
+        else:
+            parts.append(say("answer_strategy", strategy=strategy["label"]))
         parts.append(strategy["summary"] if strategy["decision"] == "comprehensive_diversification"
                      else strategy["reasons"])
         if strategy["decision"] == "smart_specialisation" and strategy["domain_names"]:
@@ -287,7 +292,7 @@ def build_view(
         "answers": {
             "stand": _answer_stand(context, upto, name, groups_, say),
             "changed": _answer_changed(context, latest, latest_year, say),
-            "todo": _answer_todo(strategy, instruments, say),
+            "todo": _answer_todo(strategy, instruments, latest_year, say),
         },
         "key_indicators": key_indicators(context, say),
         "key_indicators_note": say("key_indicators_note", group_of=groups_.group_of),

@@ -91,6 +91,9 @@ def _score_basis(strategy: Mapping[str, Any], score: str, say: Say) -> str:
             return DASH
         text = say("basis_location", density=format_number(strategy.get("density_per_km2"), lang, 1),
                    urban=format_percent(strategy.get("urban_population_share"), lang))
+        transport = as_float(strategy.get("transport_indicators_used")) or 0
+        if transport > 0:
+            text += "; " + say("basis_transport", n=format_int(transport, lang))
         if strategy.get("capital_region"):
             text += "; " + say.t["capital_region"]
         return text

@@ -433,8 +433,10 @@ def test_briefings_from_real_data_have_no_empty_section(first: FirstRefresh, reg
                 assert phrase in text, (region, lang, phrase)
     en = " ".join((folder / "en" / f"{region}.html").read_text(encoding="utf-8").split())
     decision = "comprehensive diversification" if region == "RU-MOW" else "smart specialisation"
-    assert f"Recommended strategy: {decision}" in en
-    assert "Partial data in 2022" in en and "2021 is the latest year in which every code has all its indicators" in en
+    assert (f"Recommended strategy, decided on 2021, the latest year with all three conditions scored: {decision}"
+            in en)
+    assert "Partial data in 2022: the production code P rests on 71% of its indicators' weight" in en
+    assert "2021 is the latest year in which every code rests on all the indicators it has in any year" in en
 
 
 # ------------------------------------------------------------------ the inbox: a new edition, broken files
