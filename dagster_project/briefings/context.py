@@ -168,9 +168,13 @@ QUERIES: dict[str, str] = {
         WITH latest AS (
             SELECT region_code, max(year) AS year FROM marts.defining_codes
             WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL),
-        have AS (  -- the values the codes use, derived indicators (budget per capita = total / population) included
-            SELECT region_code, indicator_code, max(year) FILTER (WHERE value IS NOT NULL) AS last_year
-            FROM marts.indicator_profile WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL)
+        have AS (  -- an observation, or a value the codes use (derived ones: budget per capita = total / population)
+            SELECT region_code, indicator_code, max(period) FILTER (WHERE value IS NOT NULL) AS last_year
+            FROM (SELECT region_code, indicator_code, period, value FROM marts.observations
+                  WHERE indicator_code IS NOT NULL
+                  UNION ALL
+                  SELECT region_code, indicator_code, year, value FROM marts.indicator_profile)
+            WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL)
         SELECT l.region_code, i.indicator_code, i.name_ru, i.name_en, i.family, h.last_year
         FROM latest l CROSS JOIN marts.indicators i
         JOIN marts.regions r ON r.region_code = l.region_code
