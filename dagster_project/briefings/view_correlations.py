@@ -113,5 +113,6 @@ def correlations_section(context: Mapping[str, Any], groups: Groups, say: Say) -
         intro = say("correlations_intro", first=format_year(window.get("window_start")),
                     last=format_year(window.get("window_end")))
         intro = " ".join(p for p in (intro, _measure(rows, say)) if p)
-        verdict = _verdict(pairs, "district_pooled" if groups.district_comparable else "region", groups, say)
+        pooled = groups.district_comparable and any(r.get("scope") == "district_pooled" for r in rows)
+        verdict = _verdict(pairs, "district_pooled" if pooled else "region", groups, say)
     return {"pairs": out, "intro": intro, "verdict": verdict}
