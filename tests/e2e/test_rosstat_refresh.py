@@ -98,7 +98,7 @@ def first(yearbook: Path, tmp_path_factory: pytest.TempPathFactory) -> FirstRefr
     run = run_cli(home, "refresh", "--source", "rosstat", "--path", str(yearbook))
     assert run.returncode == 0, run.tail()
     published = keep_published(home, tmp_path_factory.mktemp("builds") / "rosstat_2023.duckdb")
-    (manifest_path,) = (home / "briefings").glob("*/manifest.json")
+    (manifest_path,) = (home / "briefings").glob("[0-9]*/manifest.json")
     return FirstRefresh(home, published, run, json.loads(manifest_path.read_text()))
 
 
@@ -167,8 +167,8 @@ def test_cli_summary_names_the_release_and_what_was_skipped(first: FirstRefresh)
     assert "85 regions × 2 languages: 85 rendered" in out
     assert "synthetic" not in out.lower()
     lines = [" ".join(line.split()) for line in out.split("rosstat: ")[1:]]
-    assert lines[0].startswith("release 2023 edition of regions_of_russia, dated 2023-12-13 (document "
-                               "properties saved 2023-12-13 … 2024-03-22; 22 files"), lines
+    assert any(line.startswith("release 2023 edition of regions_of_russia, dated 2023-12-13 (document "
+                               "properties saved 2023-12-13 … 2024-03-22; 22 files") for line in lines), lines
     assert any("6.2.2.: column AB has no year in the header; skipped" in line for line in lines), lines
     assert any(line.startswith("rejects: 1 × not a number nor a known missing-value token") and "3.18.!F78" in line
                for line in lines), lines
@@ -279,7 +279,7 @@ def test_briefings_for_every_subject_in_both_languages(first: FirstRefresh) -> N
                                           "WHERE country = 'RU' AND level = 'subject'").region_code)
     assert set(files.region) == subjects
     assert (files.groupby("region").size() == 4).all()  # html + pdf, ru + en
-    folder = next((first.home / "briefings").glob("*/manifest.json")).parent
+    folder = next((first.home / "briefings").glob("[0-9]*/manifest.json")).parent
     for lang in ("ru", "en"):
         assert (folder / lang / "RU-SVE.pdf").read_bytes().startswith(b"%PDF")
     assert "Свердловская область" in (folder / "ru" / "RU-SVE.html").read_text(encoding="utf-8")
@@ -369,7 +369,7 @@ def test_institutional_code_by_hand_from_the_cells(first: FirstRefresh, yearbook
         if expected is not None:
             assert row.institutional_code == pytest.approx(expected, abs=1e-9), (row.name_ru, row.year)
             compared += 1
-    assert compared >= 80 * 16  # every subject with all four from 2005/2006 to 2022
+    assert compared >= 1000  # about 12 years (broadband 17.9.1. is printed from 2010) x 85 subjects
 
 
 def test_strategy_on_the_latest_year_with_the_data(first: FirstRefresh) -> None:
@@ -383,7 +383,9 @@ def test_strategy_on_the_latest_year_with_the_data(first: FirstRefresh) -> None:
         WHERE s.is_latest_year AND r.country = 'RU' AND r.level = 'subject'""").set_index("region_code")
     assert len(latest) == 85 and set(latest.year) == {2021}
     assert (latest.decision != "insufficient_data").all(), latest[latest.decision == "insufficient_data"]
-    assert set(latest.area_basis) == {"reference"} and (latest.transport_indicators_used == 2).all()
+    assert set(latest.area_basis) == {"reference"}
+    # both densities, except where a subject has no public railway (16.3. prints «-»: Altai Republic, Tyva)
+    assert latest.transport_indicators_used.to_dict() == {r: 1 if r in ("RU-AL", "RU-TY") else 2 for r in latest.index}
     for region in ("RU-MOW", "RU-SPE"):
         row = latest.loc[region]
         assert row.decision == "comprehensive_diversification", row
@@ -412,15 +414,16 @@ def test_briefings_from_real_data_have_no_empty_section(first: FirstRefresh, reg
     """Page 1 and the rest of the Sverdlovsk and Moscow briefings, both languages: the place stated, every chart
     drawn, the release dated, the strategy of 2021 decided, instruments proposed, the education measure named and
     the Fig. 2 check said against the paper."""
-    folder = next((first.home / "briefings").glob("*/manifest.json")).parent
+    folder = next((first.home / "briefings").glob("[0-9]*/manifest.json")).parent
     expected = {
         "en": ("Data: to 2022, release of 13 December 2023", "students per 10,000 people",
                "The paper [1] reports a direct (positive) dependence"),
         "ru": ("по 2022 г., выпуск от 13 декабря 2023", "численность студентов на 10 000 человек населения",
                "Статья [1] отмечает прямую (положительную) зависимость"),
     }
-    absent = {"en": ("not determined", "no values to chart", "insufficient data", "release of —"),
-              "ru": ("не определено", "нет значений для графика", "недостаточно данных", "выпуск от —")}
+    # (the method section explains "insufficient data" as a rule, so the decision itself is checked below)
+    absent = {"en": ("not determined", "no values to chart", "release of —"),
+              "ru": ("не определено", "нет значений для графика", "выпуск от —")}
     for lang in ("en", "ru"):
         pdf = subprocess.run(["pdftotext", "-enc", "UTF-8", str(folder / lang / f"{region}.pdf"), "-"],
                              capture_output=True, check=True, text=True).stdout
