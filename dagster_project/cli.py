@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dagster_project import rendering, report, settings, sqlaccess
+from dagster_project import refresh_inputs, rendering, report, settings, sqlaccess
 from dagster_project.failures import one_line
 from dagster_project.settings import DEMO_LABEL, Paths
 from dagster_project.sources import registry
@@ -122,10 +122,13 @@ def run_refresh(
     home: Path, sources: list[str], source_settings: Mapping[str, str] | None = None,
     listener: Callable[[Any], None] | None = None, without: Sequence[str] = (),
     dbt_vars: Mapping[str, Any] | None = None, say: Callable[[str, str], None] | None = None,
-    verbose: bool = True,
+    verbose: bool = True, skip_unchanged: bool = True,
 ) -> dict[str, Any]:
     """Materialise the refresh graph in this process, recorded in the home's Dagster instance (see
     :mod:`dagster_project.runner`); returns a summary for the closing table.
+    When nothing the refresh reads changed since the last successful one in this home and its outputs are
+    as it left them (:mod:`dagster_project.refresh_inputs`), Dagster and dbt are not even loaded: the
+    summary is the recorded one with ``unchanged`` set (``skip_unchanged=False`` runs the graph anyway).
     ``source_settings`` sets resource fields of the sources (``{"rosstat_path": "/data"}``, see
     :func:`parse_source_settings`); the others come from their environment variables. ``listener`` also
     receives every event of the run (the benchmarks time stages with it); ``without`` leaves these assets
@@ -133,6 +136,29 @@ def run_refresh(
     for this build (they are part of the inputs' fingerprint); ``say(kind, text)`` prints a stage line;
     ``verbose=False`` keeps what the steps print (dbt's log) out of the terminal: it is in the run's compute
     log, which the Dagster UI shows."""
+    started = time.perf_counter()
+    paths = Paths.from_env(home)
+    fingerprint = refresh_inputs.inputs_fingerprint(paths, sources, source_settings or {}, dbt_vars, without)
+    record = refresh_inputs.unchanged_refresh(paths, fingerprint) if skip_unchanged else None
+    if record is not None:
+        return {"success": True, "failures": [], "traces": [], "timings": {}, "run_id": None,
+                "seconds": time.perf_counter() - started, "metadata": record["metadata"], "paths": paths,
+                "unchanged": record["recorded_at"]}
+    summary = _run_graph(home, sources, source_settings, listener, without, dbt_vars, say, verbose)
+    summary["seconds"] = time.perf_counter() - started
+    # Recorded only when the inputs did not change while the graph ran (a file dropped meanwhile, a quarantine).
+    after = refresh_inputs.inputs_fingerprint(paths, sources, source_settings or {}, dbt_vars, without) \
+        if summary["success"] else None
+    refresh_inputs.record_refresh(paths, after if after == fingerprint else None, summary["metadata"])
+    return summary
+
+
+def _run_graph(
+    home: Path, sources: list[str], source_settings: Mapping[str, str] | None,
+    listener: Callable[[Any], None] | None, without: Sequence[str], dbt_vars: Mapping[str, Any] | None,
+    say: Callable[[str, str], None] | None, verbose: bool,
+) -> dict[str, Any]:
+    """The refresh graph materialised in this process (:func:`run_refresh`'s arguments)."""
     from dagster import AssetSelection, Definitions, define_asset_job
 
     from dagster_project.assets.dbt import dbt_resource
@@ -151,7 +177,6 @@ def run_refresh(
         jobs=[define_asset_job(CLI_JOB, selection=selection, description="regiocode refresh (the CLI)")],
         resources={"dbt": dbt_resource(), "regiocode": regiocode},
     )
-    started = time.perf_counter()
     # Dagster's own console log is silent: the stage lines come from the run's events, the errors (with their
     # stack traces) are in the run log of the instance, and printed by --verbose.
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -166,7 +191,6 @@ def run_refresh(
         "failures": progress.failures,
         "traces": progress.traces,
         "timings": progress.timings,
-        "seconds": time.perf_counter() - started,
         "metadata": metadata,
         "paths": paths,
     }
@@ -193,6 +217,8 @@ def _print_summary(summary: dict[str, Any], sources: list[str]) -> None:
     label = summary["metadata"].get("published_warehouse", {}).get("data_label")
     if label == DEMO_LABEL:
         out.print(Text(f"Note: built from {DEMO_LABEL}: not official statistics.", style="bold yellow"))
+    if summary.get("unchanged"):
+        out.print(Text(f"{refresh_inputs.UNCHANGED} (as the refresh of {summary['unchanged'][:19]} UTC left them)"))
 
 
 @app.command()
@@ -225,9 +251,14 @@ def refresh(
         bool, typer.Option("--verbose", "-v", help="Print what the steps print (dbt's log) and, on failure, every "
                            "error with its stack trace.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run the graph even when nothing changed since the last refresh (each "
+                           "step still skips what it finds unchanged: files, the dbt build, briefings).")
+    ] = False,
 ) -> None:
     """Run the whole graph once, in-process: ingest, dbt build and tests, publish, briefings, delivery.
-    The run is recorded in $REGIOCODE_HOME/dagster, where `make dev` (dagster dev) shows it."""
+    The run is recorded in $REGIOCODE_HOME/dagster, where `make dev` (dagster dev) shows it. When nothing it
+    reads changed since the last refresh in this home, it says so without starting Dagster (unless --force)."""
     try:
         sources = registry.check_names(source or settings.sources())
         dbt_vars = parse_vars(var or [])
@@ -236,7 +267,7 @@ def refresh(
         _fail(2, str(err))
     home = Paths.from_env(home).home
     console.print(Text(f"regiocode refresh: sources {', '.join(sources)} → {home}"))
-    summary = run_refresh(home, sources, given, dbt_vars=dbt_vars, verbose=verbose)
+    summary = run_refresh(home, sources, given, dbt_vars=dbt_vars, verbose=verbose, skip_unchanged=not force)
     if not summary["success"]:
         if verbose:
             for trace in summary["traces"]:

@@ -170,6 +170,12 @@ def dbt_unit_tests() -> bool:
     return DBT_UNIT_TESTS.value().strip() == "1"
 
 
+def regiocode_environment() -> dict[str, str]:
+    """Every ``REGIOCODE_*`` variable of this process, by name (sorted): all of them are part of what a refresh
+    reads (:mod:`dagster_project.refresh_inputs` hashes them)."""
+    return {name: value for name, value in sorted(os.environ.items()) if name.startswith(ENV_PREFIX)}
+
+
 def dbt_always_build() -> bool:
     """Whether dbt runs even when its inputs equal those of the published build."""
     return DBT_ALWAYS_BUILD.value().strip() == "1"

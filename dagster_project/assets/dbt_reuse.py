@@ -24,13 +24,13 @@ import duckdb
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult
 
 from dagster_project.files import read_json, write_json_atomic
+from dagster_project.refresh_inputs import dbt_project_fingerprint
 from dagster_project.resources import RegiocodeResource
 from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.warehouse import published_record, still_published
 
 BUILD_STATE = "dbt_build.json"
 _FINGERPRINTED_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
-_PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
 
 def build_id_for(context: AssetExecutionContext) -> str:
@@ -38,26 +38,16 @@ def build_id_for(context: AssetExecutionContext) -> str:
     return context.run.run_id.split("-")[0]
 
 
-def dbt_project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """Content hash of everything that shapes the manifest and the build (config, models, seeds, macros,
-    tests), file names included."""
-    digest = hashlib.sha256()
-    for name in _PROJECT_FILES:
-        root = project_dir / name
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            digest.update(str(path.relative_to(project_dir)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def raw_layer_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Order-independent content hash of raw.observations and raw.rejects (every source, every column):
-    one scan each, ~0.1 s per million rows. A table that does not exist yet hashes as empty."""
+    """Order-independent content hash of raw.observations and raw.rejects (every source, every column but
+    ``retrieved_at``: an unchanged file imported again is received again, not changed): one scan each, ~0.1 s
+    per million rows. A table that does not exist yet hashes as empty."""
     parts = []
     for table in ("raw.observations", "raw.rejects"):
         try:
-            count, total = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} t").fetchone()
+            count, total = con.execute(
+                "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) "
+                f"FROM (SELECT * EXCLUDE (retrieved_at) FROM {table}) t").fetchone()
         except duckdb.CatalogException:
             count, total = 0, 0
         parts.append(f"{table}:{count}:{total}")

@@ -29,6 +29,7 @@ class SourceSetting:
     name: str
     help: str
     is_path: bool = False  # a file or folder that must exist when given on the command line
+    pulls: bool = False  # set, the source pulls from the network: a refresh cannot know beforehand that nothing changed
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ SOURCES: tuple[Source, ...] = (
         settings=(
             SourceSetting("path", PATH_HELP.format(what="Rosstat workbooks (yearbook sections, thematic tables, "
                                                   "EMISS exports)"), is_path=True),
-            SourceSetting("urls", "yearbook workbook URLs pulled on each refresh (space-separated)"),
+            SourceSetting("urls", "yearbook workbook URLs pulled on each refresh (space-separated)", pulls=True),
             SourceSetting("release", "the release of files that state none (e.g. 2025-06-03; a <file>.release.json "
                           "sidecar states one per file)"),
         ),
@@ -150,7 +151,7 @@ SOURCES: tuple[Source, ...] = (
         settings=(
             SourceSetting("path", PATH_HELP.format(what="downloaded Eurostat files"), is_path=True),
             SourceSetting("base_url", f"dissemination API base URL to pull from (e.g. {eurostat.DEFAULT_BASE_URL}); "
-                          "empty = no pull"),
+                          "empty = no pull", pulls=True),
         ),
         mapping_seed=MappingSeed(eurostat.MAPPING_SEED, table_column="dataset", per_dataset=True),
     ),

@@ -83,13 +83,15 @@ def _raw(tmp_path: Path, values: list[float]) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_raw_fingerprint_ignores_row_order_and_sees_one_changed_value(tmp_path: Path) -> None:
+def test_raw_fingerprint_ignores_row_order_and_receipt_time_and_sees_one_changed_value(tmp_path: Path) -> None:
     con = _raw(tmp_path, [1.0, 2.0, 3.0])
     first = raw_layer_fingerprint(con)
     assert first.startswith("raw.observations:3:") and first.endswith("raw.rejects:0:0")
     con.register("reordered", con.execute("SELECT * FROM raw.observations ORDER BY value DESC").df())
     con.execute("DELETE FROM raw.observations")
     con.execute("INSERT INTO raw.observations SELECT * FROM reordered")
+    assert raw_layer_fingerprint(con) == first
+    con.execute("UPDATE raw.observations SET retrieved_at = TIMESTAMP '2026-11-30 12:00:00'")  # received again
     assert raw_layer_fingerprint(con) == first
     con.execute("UPDATE raw.observations SET value = 2.0000001 WHERE region_code = 'B'")
     assert raw_layer_fingerprint(con) != first

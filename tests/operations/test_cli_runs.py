@@ -1,10 +1,12 @@
 """Configuration that works the same everywhere, and CLI runs the scheduler's UI can see.
 
 Two sources configured only through their settings (``REGIOCODE_ROSSTAT_PATH``, ``REGIOCODE_EUROSTAT_PATH``)
-refreshed twice through the CLI: both import the first time, the second is unchanged (dbt not run, nothing
-republished) and succeeds. Both runs are then read back through the Dagster instance API of the home, as
-``dagster dev`` reads them: the runs, the last materialisation of each asset with its metadata, the raw
-layer's checks. A CLI process killed mid-run does not leave its run "started" nor its pool slot taken."""
+refreshed twice through the CLI: both import the first time; a plain second refresh says "nothing changed"
+without starting Dagster (no run recorded), a second one with --force runs the graph, finds every step unchanged
+(dbt not run, nothing republished) and succeeds. Both graph runs are then read back through the Dagster instance
+API of the home, as ``dagster dev`` reads them: the runs, the last materialisation of each asset with its
+metadata, the raw layer's checks. A CLI process killed mid-run does not leave its run "started" nor its pool
+slot taken."""
 
 from __future__ import annotations
 
@@ -36,8 +38,9 @@ def twice(tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = {**WIDE, "REGIOCODE_ROSSTAT_PATH": str(rosstat), "REGIOCODE_EUROSTAT_PATH": str(eurostat)}
     home = root / "home"
     first = run_cli(home, "refresh", "--source", "rosstat", "--source", "eurostat", env=env)
-    second = run_cli(home, "refresh", "--source", "rosstat", "--source", "eurostat", env=env)
-    return {"home": home, "first": first, "second": second}
+    plain = run_cli(home, "refresh", "--source", "rosstat", "--source", "eurostat", env=env)
+    second = run_cli(home, "refresh", "--source", "rosstat", "--source", "eurostat", "--force", env=env)
+    return {"home": home, "first": first, "plain": plain, "second": second}
 
 
 @pytest.mark.e2e
@@ -46,6 +49,9 @@ def test_two_sources_from_their_settings_import_both_then_are_unchanged(twice: d
     assert first.returncode == 0, first.tail()
     out = " ".join(first.stdout.split())
     assert "rosstat: 6 rows from 1 files" in out and "eurostat:" in out and "nothing to import" not in out
+    plain = twice["plain"]
+    assert plain.returncode == 0, plain.tail()
+    assert "nothing changed: same files, settings, code and warehouses" in " ".join(plain.stdout.split())
     assert second.returncode == 0, second.tail()
     again = " ".join(second.stdout.split())
     assert "inputs unchanged: dbt not run, nothing republished" in again

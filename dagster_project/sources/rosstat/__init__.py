@@ -23,6 +23,7 @@ from dagster_project.seeds import read_seed
 from dagster_project.sources.base import ImportBatch, SourceError, SourceRun
 from dagster_project.sources.inbox import given_files, import_each_file, inbox_files, require_files
 from dagster_project.sources.rosstat.batch import build_batch, notes_of, summary_lines
+from dagster_project.sources.rosstat.cache import CACHE_FOLDER, FileCache, importer_fingerprint
 from dagster_project.sources.rosstat.pull import pull_rosstat_urls
 from dagster_project.sources.rosstat.tables import (
     EXCEL_SUFFIXES,
@@ -88,8 +89,9 @@ def import_rosstat(paths: Iterable[Path], regions: pd.DataFrame | None = None, m
 
 def import_source(run: SourceRun) -> ImportBatch:
     """Everything Rosstat has for one refresh: the workbooks of the ``path`` setting, those the ``urls``
-    setting (space-separated) pulls when they changed, and the inbox, each workbook imported on its own;
-    files that state no release take the ``release`` setting.
+    setting (space-separated) pulls when they changed, and the inbox, each workbook imported on its own
+    (or taken from the per-file cache when it is unchanged: :mod:`.cache`); files that state no release take
+    the ``release`` setting.
 
     Raises :class:`SourceError` when there is no workbook at all, or none could be imported; a workbook that
     cannot be read is a reject with the reason (and leaves the inbox for quarantine). Nothing about a file's
@@ -102,13 +104,18 @@ def import_source(run: SourceRun) -> ImportBatch:
     files += inbox_files(run.inbox, run.file_kinds)
     require_files(run, files)
     catalog = default_catalog(run.setting("release"))
+    cache = FileCache(run.state / CACHE_FOLDER, importer_fingerprint(run.setting("release"),
+                                                                     DEFAULT_MAX_UNCOMPRESSED_BYTES))
     results: list[FileResult] = []
 
     def one(path: Path) -> ImportBatch:
-        results.append(import_file(path, catalog))
+        results.append(cache.import_file(path, lambda p: import_file(p, catalog)))
         return ImportBatch(SOURCE, pd.DataFrame(), files=[path])
 
     batch = _finish(results, import_each_file(files, one, run))
+    cache.prune()
+    if cache.hits:
+        batch.notes.append(f"{cache.hits} of {len(files)} files unchanged since they were imported: not read again")
     if batch.observations.empty:
         raise SourceError("rosstat: none of the files could be imported: " + "; ".join(batch.notes[-5:]))
     return batch
