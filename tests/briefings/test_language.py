@@ -81,7 +81,7 @@ def demo_briefings(tmp_path_factory: pytest.TempPathFactory) -> Path:
         raise_on_error=False,
     )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
-    (day,) = (home / "briefings").iterdir()
+    (day,) = (home / "briefings").glob("[0-9]*")  # the day's folder, not briefings/latest beside it
     return day
 
 
