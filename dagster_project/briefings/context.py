@@ -24,6 +24,8 @@ from dagster_project.settings import DEMO_LABEL
 BRIEFING_LEVELS = ("subject", "nuts2")
 CODE_FIELDS = ("production_code", "institutional_code", "social_code")
 YEAR_FIELDS = CODE_FIELDS + ("innovation_code", "information_code", "value_competence_code", "id_code", "nid")
+# share of each family's weight present behind its code (a later year with partial data is shown as such)
+COVERAGE_FIELDS = ("production_coverage", "institutional_coverage", "social_coverage")
 TOP_CONTRIBUTIONS = 5
 COVERAGE_NOTE_YEARS = 6
 TOP_REVISIONS = 8
@@ -65,7 +67,8 @@ QUERIES: dict[str, str] = {
         SELECT d.region_code, d.year, d.production_code, d.institutional_code, d.social_code,
                y.innovation_code, y.information_code, y.value_competence_code, y.id_code, b.nid,
                d.production_null_reason, d.institutional_null_reason, d.social_null_reason,
-               d.production_null_reason_ru, d.institutional_null_reason_ru, d.social_null_reason_ru
+               d.production_null_reason_ru, d.institutional_null_reason_ru, d.social_null_reason_ru,
+               d.production_coverage, d.institutional_coverage, d.social_coverage
         FROM marts.defining_codes d
         LEFT JOIN marts.dynamic_codes y USING (region_code, year)
         LEFT JOIN marts.basic_code b USING (region_code, year)
@@ -158,16 +161,21 @@ QUERIES: dict[str, str] = {
         WHERE r.level IN ({_LEVELS}) AND c.method IN ('levels', 'changes')
           AND c.scope IN {CORRELATION_SCOPES} AND {_REGION_FILTER.format(col="r.region_code")}
         ORDER BY r.region_code, c.pair_code, c.scope, c.method""",
-    # Catalog indicators of the three code families without a value in the region's latest year; an indicator
+    # Catalog indicators of the three code families without a value in the region's latest year (a value of its own
+    # or derived from its components); an indicator
     # the region's pool weighs 0 (seed universe_indicator_weights, e.g. EU: no regional Eurostat series) is
     # not part of its basket, so it is not missing.
     "missing": f"""
         WITH latest AS (
             SELECT region_code, max(year) AS year FROM marts.defining_codes
             WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL),
-        have AS (
+        have AS (  -- an observation, or a value the codes use (derived ones: budget per capita = total / population)
             SELECT region_code, indicator_code, max(period) FILTER (WHERE value IS NOT NULL) AS last_year
-            FROM marts.observations WHERE indicator_code IS NOT NULL GROUP BY ALL)
+            FROM (SELECT region_code, indicator_code, period, value FROM marts.observations
+                  WHERE indicator_code IS NOT NULL
+                  UNION ALL
+                  SELECT region_code, indicator_code, year, value FROM marts.indicator_profile)
+            WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL)
         SELECT l.region_code, i.indicator_code, i.name_ru, i.name_en, i.family, h.last_year
         FROM latest l CROSS JOIN marts.indicators i
         JOIN marts.regions r ON r.region_code = l.region_code
@@ -294,7 +302,7 @@ def build_contexts(
             "data_vintage": build.get("releases"),
             "sources": build.get("sources"),
             "latest_year": latest_year,
-            "codes": [{k: y[k] for k in ("year", *YEAR_FIELDS)} for y in region_years],
+            "codes": [{k: y[k] for k in ("year", *YEAR_FIELDS, *COVERAGE_FIELDS)} for y in region_years],
             # medians of every year (a code's latest year may be earlier than the region's latest year)
             "district_medians": medians.get(("district", region["parent_code"]), []),
             "universe_medians": medians.get(("universe", region["universe"]), []),

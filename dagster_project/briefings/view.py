@@ -46,6 +46,7 @@ from dagster_project.briefings.view_codes import (
     latest_with,
     median_index,
     median_of,
+    partial_note,
     profile_legend,
     ranks_of_year,
     ranks_section,
@@ -181,18 +182,26 @@ def _answer_changed(context: Mapping[str, Any], row: Mapping[str, Any], year: st
     return " ".join(parts) if parts else say.t["answer_changed_none"]
 
 
-def _answer_todo(strategy: Mapping[str, Any] | None, instruments: Mapping[str, Any], say: Say) -> str:
+def _answer_todo(strategy: Mapping[str, Any] | None, instruments: Mapping[str, Any], latest_year: str,
+                 say: Say) -> str:
     parts = []
     if strategy:
-        parts.append(say("answer_strategy", strategy=strategy["label"]))
+        # decided on an earlier year than the headline's (GRP ends a year before income): name that year
+        if strategy["year"] != latest_year:
+            parts.append(say("answer_strategy_year", strategy=strategy["label"], year=strategy["year"]))
+        else:
+            parts.append(say("answer_strategy", strategy=strategy["label"]))
         parts.append(strategy["summary"] if strategy["decision"] == "comprehensive_diversification"
                      else strategy["reasons"])
         if strategy["decision"] == "smart_specialisation" and strategy["domain_names"]:
             parts.append(say("answer_domains", domains=format_list(strategy["domain_names"][:3], say.lang)))
-    proposing = [g for g in instruments.get("groups", []) if g["weak"] and g["rows"]]
+    # a weak code's instruments first; else those of the relatively weakest code, which the text says is above
+    # the median
+    proposing = sorted((g for g in instruments.get("groups", []) if g["rows"]), key=lambda g: not g["weak"])
     if proposing:
         group, top = proposing[0], proposing[0]["rows"][0]
         key = "answer_instrument" if group["kind"] == "family" else "answer_instrument_dynamic"
+        key += "" if group["weak"] else "_above_median"
         key += "_indicative" if instruments.get("indicative") else ""
         parts.append(say(key, code=group["code"], instrument=top["name"], relevance=top["relevance"]))
     elif instruments.get("groups"):
@@ -283,7 +292,7 @@ def build_view(
         "answers": {
             "stand": _answer_stand(context, upto, name, groups_, say),
             "changed": _answer_changed(context, latest, latest_year, say),
-            "todo": _answer_todo(strategy, instruments, say),
+            "todo": _answer_todo(strategy, instruments, latest_year, say),
         },
         "key_indicators": key_indicators(context, say),
         "key_indicators_note": say("key_indicators_note", group_of=groups_.group_of),
@@ -293,6 +302,7 @@ def build_view(
         "codes_title": say("codes_title", year=latest_year),
         "codes": codes_table(context, upto, groups_, say),
         "codes_note": say("codes_note", group_of=groups_.group_of),
+        "codes_partial": partial_note(upto, latest, say),
         "charts": chart_texts(context, rows, latest, available, groups_, say),
         "profile_legend": profile_legend(groups_, say),
         "table": yearly_table(rows, say),

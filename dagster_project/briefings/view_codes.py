@@ -23,11 +23,13 @@ from dagster_project.briefings.formatting import (
     as_float,
     format_code,
     format_int,
+    format_list,
+    format_percent,
     format_year,
     records,
     text_or_dash,
 )
-from dagster_project.briefings.messages import Say, localised
+from dagster_project.briefings.messages import Say, in_sentence, localised
 from dagster_project.briefings.view_groups import Groups
 from dagster_project.briefings.view_indicators import profile_rows, real_change
 
@@ -173,6 +175,37 @@ def codes_table(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], g
             "group_median": format_code(median_of(medians, "universe", year, field), lang),
         })
     return out
+
+
+def partial_note(rows: Sequence[Mapping[str, Any]], latest: Mapping[str, Any], say: Say) -> str:
+    """Says which codes of the briefing's latest year rest on fewer of their indicators than in the region's best
+    covered year (a yearbook prints GRP a year after income and population), with the share of the family's weight
+    present, and the latest year in which every code had its full coverage; empty when the latest year has it. An
+    indicator a source never publishes (the yearbook has no share of the employed with higher education) lowers
+    the coverage of every year alike, so it does not make a year partial."""
+    if not latest:
+        return ""
+
+    def coverage(row: Mapping[str, Any], field: str) -> float | None:
+        return as_float(row.get(field.replace("_code", "_coverage"))) if row.get(field) is not None else None
+
+    best = {field: max((c for r in rows if (c := coverage(r, field)) is not None), default=None)
+            for _s, field, _d, _l in CODES}
+    partial = []
+    for symbol, field, _dynamic, label in CODES:
+        share = coverage(latest, field)
+        if share is not None and best[field] is not None and share < best[field] - 1e-9:
+            partial.append(say("codes_partial_item", code=in_sentence(say.t[label]), symbol=symbol,
+                               share=format_percent(100 * share, say.lang, 0),
+                               best=format_percent(100 * best[field], say.lang, 0)))
+    if not partial:
+        return ""
+    full = [r["year"] for r in rows if all(
+        (c := coverage(r, field)) is not None and c >= (best[field] or 0) - 1e-9 for _s, field, _d, _l in CODES)]
+    text = say("codes_partial", year=format_year(latest.get("year")), codes=format_list(partial, say.lang))
+    if full:
+        text += " " + say("codes_partial_complete", year=format_year(max(full, key=float)))
+    return text
 
 
 def yearly_table(rows: Sequence[Mapping[str, Any]], say: Say) -> dict:

@@ -8,9 +8,11 @@ never quotes the other language. Peers (domestic regions and foreign analogues) 
 proposed for the region's weak codes follow, because they answer the same question: what to do, and
 with whom to compare.
 
-Instruments are proposed only for a code below the median of the region's group: the weakest of a
-strong region's codes is not weak. The survey behind them is described where it is used (who was
-asked, where and when), and marked indicative for a region outside the surveyed territory.
+Instruments are proposed for every region with codes, for its relatively weakest code and its slowest
+change: where even that code is above the median of the region's group, the text says so (the weakest
+of a strong region's codes is weak only relative to its others) and the instruments follow all the same.
+The survey behind them is described where it is used (who was asked, where and when), and marked
+indicative for a region outside the surveyed territory.
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ def _score_basis(strategy: Mapping[str, Any], score: str, say: Say) -> str:
             return DASH
         text = say("basis_location", density=format_number(strategy.get("density_per_km2"), lang, 1),
                    urban=format_percent(strategy.get("urban_population_share"), lang))
+        transport = as_float(strategy.get("transport_indicators_used")) or 0
+        if transport > 0:
+            text += "; " + say("basis_transport", n=format_int(transport, lang))
         if strategy.get("capital_region"):
             text += "; " + say.t["capital_region"]
         return text
@@ -287,7 +292,7 @@ def _group(members: Sequence[Mapping[str, Any]], groups: Groups, say: Say) -> di
          "name": localised(r, "instrument", say.lang, fallback=r.get("instrument_code")),
          "relevance": format_percent(r.get("relevance_pct"), say.lang)}
         for r in members if r.get("instrument_code")
-    ] if weak else []
+    ]
     return {
         "kind": kind,
         "share": higher_than,
@@ -301,8 +306,9 @@ def _group(members: Sequence[Mapping[str, Any]], groups: Groups, say: Say) -> di
 
 
 def instruments_section(context: Mapping[str, Any], groups: Groups, say: Say) -> dict[str, Any]:
-    """Support instruments for the weak codes below the group's median, most relevant first, with the survey
-    they come from described next to them."""
+    """Support instruments for the region's relatively weakest code and slowest change, most relevant first,
+    each group saying whether its code is below the group's median, with the survey they come from described
+    next to them."""
     rows = records(context.get("instruments"))
     order = {"weakest_family": 0, "weakest_dynamic_code": 1}
     rows = sorted(rows, key=lambda r: (order.get(str(r.get("target_type")), 2), str(r.get("weak_code")),
@@ -317,8 +323,9 @@ def instruments_section(context: Mapping[str, Any], groups: Groups, say: Say) ->
              for key in keys]
     merged: list[dict[str, Any]] = []
     for group in built:  # the same instruments for a code and for its change (S and S′): one list, two titles
-        twin = next((g for g in merged if g["rows"] and g["rows"] == group["rows"]), None)
-        if twin:  # both are weak (only a weak code has instruments)
+        twin = next((g for g in merged if g["rows"] and g["rows"] == group["rows"]
+                     and g["weak"] and group["weak"]), None)
+        if twin:  # both below the median: one status says so for both
             twin["title"] = say("instruments_both", first=twin["title"], second=in_sentence(group["title"]))
             twin["status"] = say("instruments_below_median_both", group_of=groups.group_of, first=twin["share"],
                                  second=group["share"])

@@ -412,7 +412,8 @@ _TABLES = {
     "defining_codes": "region_code VARCHAR, year INT, production_code DOUBLE, institutional_code DOUBLE, "
     "social_code DOUBLE, production_null_reason VARCHAR, institutional_null_reason VARCHAR, "
     "social_null_reason VARCHAR, production_null_reason_ru VARCHAR, institutional_null_reason_ru VARCHAR, "
-    "social_null_reason_ru VARCHAR",
+    "social_null_reason_ru VARCHAR, production_coverage DOUBLE, institutional_coverage DOUBLE, "
+    "social_coverage DOUBLE",
     "dynamic_codes": "region_code VARCHAR, year INT, innovation_code DOUBLE, information_code DOUBLE, "
     "value_competence_code DOUBLE, id_code DOUBLE",
     "basic_code": "region_code VARCHAR, year INT, nid DOUBLE",
@@ -491,9 +492,10 @@ def make_warehouse(path: Path) -> Path:
         ("RU-TYU", 2023, 0.9, 0.2, 0.3),
     ]
     ins(
-        "INSERT INTO marts.defining_codes VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, ?)",
+        "INSERT INTO marts.defining_codes VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, ?, 1.0, 1.0, ?)",
         [(*c, "only 0.50 of the family weight present (needs 2/3)" if c[4] is None else None,
-          "только 0,50 веса семейства (нужно 2/3)" if c[4] is None else None) for c in codes],
+          "только 0,50 веса семейства (нужно 2/3)" if c[4] is None else None, 0.5 if c[4] is None else 1.0)
+         for c in codes],
     )
     ins(
         "INSERT INTO marts.dynamic_codes VALUES (?, 2023, ?, 0.0, 0.0, ?)",

@@ -389,16 +389,48 @@ def test_instruments_group_by_weak_code_with_the_no_survey_note_first() -> None:
     assert groups[0]["rows"] == [{"rank": "1", "name": "A", "relevance": "50.0%"}]
 
 
-def test_no_instruments_for_a_weakest_code_above_the_median() -> None:
-    """The weakest of a strong region's codes is not weak: no instruments, and the region is told so."""
+def test_instruments_for_a_weakest_code_above_the_median_say_so() -> None:
+    """Every region with codes gets instruments for its relatively weakest code; when even that code is above the
+    median, the status and page 1 say so (the region is not told it is weak)."""
     rows = [{"target_type": "weakest_family", "weak_code": "institutional", "weak_percentile": 0.84,
              "addressed_code": "institutional", "addressed_percentile": 0.84, "match_type": "survey",
              "instrument_rank": 1, "instrument_code": "a", "instrument_en": "A", "relevance_pct": 66.3}]
     view = _view("en", instruments=rows)
     group = view["instruments"]["groups"][0]
-    assert group["rows"] == [] and not group["weak"]
-    assert "higher than in 84% of the comparison regions, above their median" in group["status"]
-    assert view["answers"]["todo"].endswith("no support instruments are singled out.")
+    assert group["rows"] == [{"rank": "1", "name": "A", "relevance": "66.3%"}] and not group["weak"]
+    assert "higher than in 84% of the comparison regions, above their median. The survey's most relevant " \
+           "instruments for it follow all the same." in group["status"]
+    assert view["answers"]["todo"].endswith("Even its relatively weakest code, the institutional code I, is above the "
+                                            "median of its group; for it the survey [1] ranks “A” first (66.3% of "
+                                            "respondents).")
+
+
+def test_a_weak_code_below_the_median_comes_first_on_page_1() -> None:
+    rows = [{"target_type": "weakest_family", "weak_code": "institutional", "weak_percentile": 0.84,
+             "addressed_code": "institutional", "addressed_percentile": 0.84, "match_type": "survey",
+             "instrument_rank": 1, "instrument_code": "a", "instrument_en": "A", "relevance_pct": 66.3},
+            {"target_type": "weakest_dynamic_code", "weak_code": "information_code", "weak_percentile": 0.2,
+             "addressed_code": "information_code", "addressed_percentile": 0.2, "match_type": "survey",
+             "instrument_rank": 1, "instrument_code": "b", "instrument_en": "B", "relevance_pct": 40.0}]
+    view = _view("en", instruments=rows)
+    assert [g["weak"] for g in view["instruments"]["groups"]] == [False, True]
+    assert "“B” first for it (40.0% of respondents)" in view["answers"]["todo"]
+
+
+def test_partial_codes_of_the_latest_year_are_shown_as_such() -> None:
+    """2023's P rests on 5 of 7 indicators (5/7 = 71%) where 2022 had all 7; S has 7 of 8 in both years (an
+    indicator never published), so S is not called partial and 2022 is the latest year of full coverage."""
+    codes = [{"year": 2022, "production_code": 0.5, "institutional_code": 0.5, "social_code": 0.5,
+              "production_coverage": 1.0, "institutional_coverage": 1.0, "social_coverage": 0.875},
+             {"year": 2023, "production_code": 0.6, "institutional_code": 0.5, "social_code": 0.5,
+              "production_coverage": 5 / 7, "institutional_coverage": 1.0, "social_coverage": 0.875}]
+    view = _view("en", codes=codes, latest_year=2023)
+    assert view["codes_partial"] == (
+        "Partial data in 2023: the production code P rests on 71% of its indicators' weight (up to 100% in other "
+        "years); the indicators missing that year are listed under data quality. 2022 is the latest year in which "
+        "every code rests on all the indicators it has in any year.")
+    codes[1]["production_coverage"] = 1.0
+    assert _view("en", codes=codes, latest_year=2023)["codes_partial"] == ""
 
 
 def test_the_header_never_prints_a_release_older_than_its_data() -> None:
@@ -426,3 +458,24 @@ def test_a_universe_of_one_country_is_named_by_it(country: str, name_en: str, gr
     view = build_view(context, "en", charts=False)
     assert {"label": "Compared with", "value": f"38 {group}"} in view["meta"]
     assert view["codes_note"].startswith(f"Codes run from 0 (lowest) to 1 (highest) over all years of the {group}.")
+
+
+def test_the_empirical_check_names_its_measure_and_says_where_the_data_differ_from_the_paper() -> None:
+    """The paper finds every pair positive: a significant negative r is called the opposite, a p above 5% no
+    relation; the proxy is named (region scope: the sample region is its district's only comparison region)."""
+    def row(pair: str, label: str, r: float, significant: bool) -> dict:
+        return {"pair_code": pair, "scope": "region", "method": "levels", "label_en": label, "r": r,
+                "significant": significant, "n": 12, "x_indicator": "students_per_10000",
+                "education_measure": "proxy", "window_start": 2005, "window_end": 2016}
+    rows = [row("grp_vs_education", "GRP vs education", -0.55, True),
+            row("income_vs_education", "Money income vs education", 0.62, True),
+            row("spending_vs_education", "Consumer spending vs education", 0.20, False)]
+    section = _view("en", correlations=rows)["correlations"]
+    assert section["intro"].endswith("Education is measured by students per 10,000 people, a proxy: the paper's "
+                                     "measure, the share of the employed with higher education, is not published by "
+                                     "region in the loaded data.")
+    assert section["verdict"] == (
+        "The paper [1] reports a direct (positive) dependence for every pair. What these data show (Region, levels): "
+        "positive and significant, as in the paper, for money income vs education; negative and significant, the "
+        "opposite of the paper's finding, for GRP vs education; no significant relation for consumer spending vs "
+        "education.")

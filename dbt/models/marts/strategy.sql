@@ -180,7 +180,15 @@ partners as (
 
 latest as (
 
-    select region_code, max(year) as latest_year
+    -- the latest year that has the data: the region's latest year with all three scores (a yearbook prints GRP a
+    -- year later than income, so the calendar-latest year lacks significance); where no year has all three, the
+    -- region's latest year, whose reasons then say what is missing
+    select
+        region_code,
+        coalesce(
+            max(year) filter (where market_score is not null and location_score is not null
+                                    and significance_score is not null),
+            max(year)) as latest_year
     from decisions
     group by region_code
 
@@ -209,6 +217,8 @@ select
     d.market_missing_reason_ru,
     d.market_missing_code,
     d.market_regions_with_input,
+    d.area_thousand_km2,
+    d.area_basis,
     d.density_per_km2,
     d.urban_population_share,
     d.transport_indicators_used,

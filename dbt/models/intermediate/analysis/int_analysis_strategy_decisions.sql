@@ -33,8 +33,8 @@
         'Insufficient data: the missing score decides between the two strategies, so no recommendation is guessed.',
         'Недостаточно данных: недостающая оценка решает выбор между стратегиями, рекомендация не угадывается.'),
     'no_transport': (
-        ' Location does not include transport: no transport indicator is loaded.',
-        ' Положение оценено без транспорта: транспортные показатели не загружены.'),
+        ' Location does not include transport: no transport indicator has a value for the year.',
+        ' Положение оценено без транспорта: транспортных показателей за этот год нет.'),
 } %}
 
 with scores as (
@@ -106,8 +106,7 @@ select
         {%- endfor %}
         else '{{ phrases.insufficient_data[l] }}'
     end
-    {%- if var('strategy_transport_indicators') | length == 0 %}
-    || '{{ phrases.no_transport[l] }}'
-    {%- endif %} as reasons_{{ name }}
+    || case when transport_indicators_used = 0 and location_score is not null then '{{ phrases.no_transport[l] }}' else '' end
+        as reasons_{{ name }}
     {%- endfor %}
 from worded

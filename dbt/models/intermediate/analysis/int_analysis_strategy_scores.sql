@@ -10,8 +10,9 @@
 --                      the year, so that a gap does not demote the region (market_basis says which). Within a
 --                      country-year this ranks regions exactly as income relative to country = 100 would; across
 --                      the countries of one universe it needs a common currency, which a Eurostat universe has.
---   location           economic-geographic location: the mean of the percentiles of density (population / area)
---                      and urbanisation, of the transport indicators in var('strategy_transport_indicators') where
+--   location           economic-geographic location: the mean of the percentiles of density (population / area:
+--                      the area a source publishes for the year, else the reference area of seed region_areas;
+--                      area_basis says which) and urbanisation, of the transport indicators in var('strategy_transport_indicators') where
 --                      loaded, and capital-region status counted as a component worth 1 (0 when not a capital
 --                      region) with weight var('strategy_capital_region_weight'); then ranked again.
 --   significance       local significance: the mean of the percentiles of the region's share of national GRP and of
@@ -73,6 +74,14 @@ inputs as (
 
 ),
 
+reference_areas as (
+
+    -- the official area of the territory (seed region_areas, km²) in the catalog unit of area_km2, thousand km²
+    select region_code, area_km2 / 1000.0 as area_thousand_km2
+    from {{ ref('region_areas') }}
+
+),
+
 region_years as (
 
     select
@@ -86,7 +95,11 @@ region_years as (
         i.population_thousand,
         i.income_per_capita,
         i.spending_per_capita,
-        i.area_thousand_km2,
+        coalesce(i.area_thousand_km2, a.area_thousand_km2) as area_thousand_km2,
+        case
+            when i.area_thousand_km2 is not null then 'observation'
+            when a.area_thousand_km2 is not null then 'reference'
+        end as area_basis,
         i.urban_population_share,
         i.grp_total
         {%- for t in transport %},
@@ -94,6 +107,7 @@ region_years as (
         {%- endfor %}
     from comparison_regions as c
     inner join inputs as i on i.region_code = c.region_code
+    left join reference_areas as a on a.region_code = c.region_code
 
 ),
 
@@ -201,7 +215,8 @@ scores as (
          'no money income or consumer spending per capita for ', 'нет среднедушевых доходов или потребительских расходов за '),
      ],
      'regions': 'market_capacity_regions', 'measure_en': 'a market size', 'measure_ru': 'размер рынка'},
-    {'name': 'location', 'columns': ['density_per_km2', 'urban_population_share', 'transport_indicators_used', 'location_score'],
+    {'name': 'location', 'columns': ['area_thousand_km2', 'area_basis', 'density_per_km2', 'urban_population_share',
+                                     'transport_indicators_used', 'location_score'],
      'checks': [
         ('population_thousand is null', 'no_population', 'no population for ', 'нет численности населения за '),
         ('area_thousand_km2 is null', 'no_area', 'no territory area for ', 'нет площади территории за '),
