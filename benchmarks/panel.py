@@ -233,9 +233,10 @@ def write_project(dest: Path, regions: pd.DataFrame | None, catalog: pd.DataFram
                   intermediate_tables: bool = False, memory_limit: str = "") -> Path:
     """Copy the dbt project (models, macros, tests, seeds; not target/ or logs/) to ``dest/dbt`` with the
     synthetic register and catalog (None: keep the project's), and the indicator-naming seeds filtered to
-    that catalog. ``intermediate_tables`` materialises the intermediate models as tables in the copy
-    (the experiment behind benchmarks/README.md's "views vs tables"); ``memory_limit`` (e.g. "2GB") caps
-    DuckDB in the copy's profile (DuckDB's default is 80 % of the machine's memory; it spills beyond a cap).
+    that catalog (``paper_regions`` to that register). ``intermediate_tables`` materialises the intermediate
+    models as tables in the copy (the experiment behind benchmarks/README.md's "views vs tables");
+    ``memory_limit`` (e.g. "2GB") caps DuckDB in the copy's profile (DuckDB's default is 80 % of the machine's
+    memory; it spills beyond a cap).
     Returns ``dest`` (use it as REGIOCODE_PROJECT_DIR; ``reports`` is linked so briefings render)."""
     dbt_dir = dest / "dbt"
     shutil.copytree(DBT_PROJECT_DIR, dbt_dir, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages",
@@ -265,6 +266,11 @@ def write_project(dest: Path, regions: pd.DataFrame | None, catalog: pd.DataFram
         frame = read_seed("universe_indicator_weights", path.parent)
         keep = frame["indicator_code"].isin(known) & frame["universe"].isin(set(regions["universe"].dropna()))
         frame[keep].to_csv(path, index=False)
+    # the papers' comparison regions only where the synthetic register has them (the seed is tested against it)
+    path = dbt_dir / "seeds" / "paper_regions.csv"
+    if path.exists():
+        frame = read_seed("paper_regions", path.parent)
+        frame[frame["region_code"].isin(set(regions["region_code"]))].to_csv(path, index=False)
     return dest
 
 

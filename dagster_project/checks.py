@@ -11,9 +11,13 @@ Two gates, because bad data can come in two ways:
   briefings (Dagster skips everything downstream of a failed blocking check), and its result names
   the check and the offending rows.
 * **The publication gate** (:func:`publication_gate`) runs inside the publish step on the built
-  working warehouse, just before the atomic rename: codes outside [0, 1], and marts that shrank by
-  more than the allowed share against the published build. dbt's own tests run earlier, in
-  ``dbt build``; this is the last line of defence for what readers will see.
+  working warehouse, just before the atomic rename: a build in which no region has any defining code,
+  codes outside [0, 1], and marts that shrank by more than the allowed share against the published
+  build. dbt's own tests run earlier, in ``dbt build``; this is the last line of defence for what
+  readers will see.
+
+Comparisons with the published build never open the published file (it is the readers'; a BI tool may
+hold it locked): they use the record the publish step wrote (:func:`dagster_project.warehouse.published_record`).
 
 The raw-layer rules live here only (dbt tests the models, not the raw layer).
 
@@ -27,10 +31,11 @@ beside the model choices; ``REGIOCODE_MAX_ROW_DROP`` overrides the row-drop shar
 
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -41,6 +46,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
+    Failure,
     MetadataValue,
     build_last_update_freshness_checks,
     build_sensor_for_freshness_checks,
@@ -51,7 +57,10 @@ from dagster_project import settings
 from dagster_project.resources import RegiocodeResource
 from dagster_project.seeds import read_seed
 from dagster_project.settings import DBT_PROJECT_DIR
-from dagster_project.warehouse import DUCKDB_POOL, OBSERVATION_KEY
+from dagster_project.warehouse import DUCKDB_POOL, OBSERVATION_KEY, published_record
+
+# What the publish step recorded about the published build (None: nothing published, or not recorded).
+PublishedRecord = Mapping[str, Any] | None
 
 RAW = AssetKey("raw_observations")
 PREVIEW_ROWS = 10
@@ -92,11 +101,25 @@ class Finding:
     offending: int = 0
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def one_line(self) -> str:
+        """The verdict on one line: the check, what is wrong and what to do, how many rows, the first of them."""
+        first = ""
+        if len(self.preview):
+            row = self.preview.iloc[0]
+            first = "; first: " + ", ".join(f"{k}={v}" for k, v in row.items() if _present(v))
+        return f"{self.name}: {self.description} ({self.offending} offending rows{first})"
+
     def message(self) -> str:
+        """The verdict with a preview of the offending rows (for the run log)."""
         if self.passed:
             return f"{self.name}: passed"
         rows = self.preview.head(PREVIEW_ROWS).to_string(index=False) if len(self.preview) else ""
         return f"{self.name}: {self.description} ({self.offending} offending rows)\n{rows}".rstrip()
+
+
+def _present(value: object) -> bool:
+    """Whether a preview cell says something (not null, NaN or empty)."""
+    return value is not None and not (isinstance(value, float) and value != value) and str(value) != ""
 
 
 # The series of an observation, as dbt's int_observations_ranked defines it: a mapped observation (indicator and
@@ -206,25 +229,13 @@ def check_units(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> Findi
     )
 
 
-def published_counts(published_db: Path, sql: str) -> pd.DataFrame | None:
-    """A query on the published warehouse, or None when there is none yet (the first build)."""
-    if not published_db.exists():
-        return None
-    con = duckdb.connect(str(published_db), read_only=True)
-    try:
-        return con.execute(sql).df()
-    except duckdb.CatalogException:
-        return None
-    finally:
-        con.close()
-
-
-def check_row_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: float | None = None) -> Finding:
-    """Rows per source now vs the last published build: a source that lost more than the allowed
-    share (a lost working warehouse, a truncated re-import) must not replace good data."""
+def check_row_drop(con: duckdb.DuckDBPyConnection, published: PublishedRecord, share: float | None = None) -> Finding:
+    """Rows per source now vs the last published build (as its record says): a source that lost more than the
+    allowed share (a lost working warehouse, a truncated re-import) must not replace good data."""
     share = max_row_drop() if share is None else share
-    before = published_counts(published_db, "SELECT source, count(*) AS published FROM marts.observations GROUP BY 1")
-    if before is None or before.empty:
+    before = pd.DataFrame(list((published or {}).get("observations_by_source", {}).items()),
+                          columns=["source", "published"])
+    if before.empty:
         return Finding("no_sudden_row_drop", True, "")
     sources = before["source"].tolist()
     now = con.execute(
@@ -241,13 +252,14 @@ def check_row_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: fl
     )
 
 
-def raw_findings(con: duckdb.DuckDBPyConnection, sources: Sequence[str], published_db: Path) -> list[Finding]:
-    """Every raw-layer check on the working warehouse ``con`` for the active ``sources``, in RAW_CHECK_NAMES order."""
+def raw_findings(con: duckdb.DuckDBPyConnection, sources: Sequence[str], published: PublishedRecord) -> list[Finding]:
+    """Every raw-layer check on the working warehouse ``con`` for the active ``sources``, in RAW_CHECK_NAMES order
+    (``published``: the record of the published build)."""
     return [
         check_duplicates(con, sources),
         check_negative_values(con, sources),
         check_units(con, sources),
-        check_row_drop(con, published_db),
+        check_row_drop(con, published),
     ]
 
 
@@ -277,13 +289,17 @@ def raw_observation_checks(
     paths = regiocode.paths
     con = duckdb.connect(str(paths.work_db), read_only=True)
     try:
-        findings = raw_findings(con, regiocode.sources, paths.published_db)
+        findings = raw_findings(con, regiocode.sources, published_record(paths.published_record))
     finally:
         con.close()
     for finding in findings:
         if not finding.passed:
             context.log.error("check failed: %s", finding.message())
         yield _result(finding)
+    failed = [f for f in findings if not f.passed]
+    if failed:  # the checks are recorded above; the step's own error is what a user reads, on one line
+        raise Failure(description="raw layer check failed, nothing was built or published: "
+                      + "; ".join(f.one_line() for f in failed), allow_retries=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,7 +307,13 @@ def raw_observation_checks(
 
 
 class PublicationRefused(RuntimeError):
-    """The built warehouse failed a gate: the published warehouse was left as it was."""
+    """The built warehouse failed a gate: the published warehouse was left as it was. The message is one line;
+    ``findings`` hold the failed checks with their offending rows (:meth:`Finding.message` for the run log)."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.findings = list(findings)
+        super().__init__("publication refused, the published warehouse was left as it was: "
+                         + "; ".join(f.one_line() for f in self.findings))
 
 
 def check_unit_interval(con: duckdb.DuckDBPyConnection) -> Finding:
@@ -306,25 +328,42 @@ def check_unit_interval(con: duckdb.DuckDBPyConnection) -> Finding:
                    len(found), found)
 
 
-def check_mart_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: float | None = None) -> Finding:
-    """Rows per counted mart now vs the published build: more than ``share`` lost (default: max_row_drop)
-    fails, unless the build's sources changed (then the marts change wholesale)."""
+def check_some_defining_code(con: duckdb.DuckDBPyConnection) -> Finding:
+    """A build in which no region has any defining code (every P, I and S null) would publish nothing to read:
+    the sources cover too little of the indicator catalog. The offending rows are the commonest null reasons."""
+    found = con.execute(
+        "SELECT count(*) FILTER (production_code IS NOT NULL OR institutional_code IS NOT NULL "
+        "OR social_code IS NOT NULL) FROM marts.defining_codes").fetchone()[0]
+    if found:
+        return Finding("some_defining_code", True, "")
+    reasons = con.execute(
+        "SELECT production_null_reason AS reason, count(*) AS rows FROM marts.defining_codes "
+        "GROUP BY ALL ORDER BY rows DESC, reason LIMIT 3").df()
+    return Finding(
+        "some_defining_code", False,
+        "no region has any defining code (P, I or S): the sources feed too little of the indicator catalog "
+        "(`regiocode sources NAME --report` shows what each indicator lacks; add a source or the missing sections)",
+        int(reasons["rows"].sum()) if len(reasons) else 0, reasons,
+    )
+
+
+def check_mart_drop(con: duckdb.DuckDBPyConnection, published: PublishedRecord, share: float | None = None) -> Finding:
+    """Rows per counted mart now vs the published build (as its record says): more than ``share`` lost
+    (default: max_row_drop) fails, unless the build's sources changed (then the marts change wholesale)."""
     share = max_row_drop() if share is None else share
-    union = " UNION ALL ".join(f"SELECT '{t}' AS mart, count(*) AS n FROM marts.{t}" for t in COUNTED_MARTS)
-    before = published_counts(published_db, union)
-    if before is None:
+    counts = (published or {}).get("marts") or {}
+    before = pd.DataFrame([(t, counts[t]) for t in COUNTED_MARTS if t in counts], columns=["mart", "published"])
+    if before.empty:
         return Finding("no_sudden_mart_drop", True, "")
     # Switching the sources (demo -> official statistics) changes the marts wholesale: not a drop.
-    sources_sql = "SELECT sources FROM marts.build_info"
-    published_sources = published_counts(published_db, sources_sql)
     try:
-        now_sources = con.execute(sources_sql).df()
+        now_sources = con.execute("SELECT sources FROM marts.build_info").fetchone()
     except duckdb.CatalogException:
         now_sources = None
-    if published_sources is not None and now_sources is not None and not published_sources.equals(now_sources):
+    if now_sources is not None and published.get("sources") is not None and now_sources[0] != published["sources"]:
         return Finding("no_sudden_mart_drop", True, "the build's sources changed: not compared")
-    now = con.execute(union).df()
-    both = before.rename(columns={"n": "published"}).merge(now.rename(columns={"n": "now"}), on="mart")
+    union = " UNION ALL ".join(f"SELECT '{t}' AS mart, count(*) AS now FROM marts.{t}" for t in before["mart"])
+    both = before.merge(con.execute(union).df(), on="mart")
     both["drop_share"] = 1 - both["now"] / both["published"].where(both["published"] > 0)
     bad = both[both["drop_share"] > share + 1e-12].reset_index(drop=True)
     return Finding(
@@ -334,20 +373,18 @@ def check_mart_drop(con: duckdb.DuckDBPyConnection, published_db: Path, share: f
     )
 
 
-def publication_gate(work_db: Path, published_db: Path, share: float | None = None) -> list[Finding]:
-    """Run the gate on the built working warehouse; raise :class:`PublicationRefused` naming every
-    failed check and its offending rows. Returns the (passed) findings otherwise."""
+def publication_gate(work_db: Path, published: PublishedRecord, share: float | None = None) -> list[Finding]:
+    """Run the gate on the built working warehouse (``published``: the record of the published build);
+    raise :class:`PublicationRefused` naming every failed check and its first offending row, on one line.
+    Returns the (passed) findings otherwise."""
     con = duckdb.connect(str(work_db), read_only=True)
     try:
-        findings = [check_unit_interval(con), check_mart_drop(con, published_db, share)]
+        findings = [check_some_defining_code(con), check_unit_interval(con), check_mart_drop(con, published, share)]
     finally:
         con.close()
     failed = [f for f in findings if not f.passed]
     if failed:
-        raise PublicationRefused(
-            "publication refused, the published warehouse was left as it was:\n"
-            + "\n".join(f.message() for f in failed)
-        )
+        raise PublicationRefused(failed)
     return findings
 
 

@@ -4,7 +4,9 @@ asset metadata and by `regiocode sources <name> --report`.
 
 An indicator the source does not publish but dbt derives from two it does (seed
 ``derived_indicators``: budget per capita = budget / population) is reported as ``derived``, with
-the tables of both components, so the report shows what really feeds the codes."""
+the tables of both components, so the report shows what really feeds the codes. An indicator whose
+mapping rule could not apply to the source's files (a reject ``mapping of <indicator> (…) cannot apply``)
+is reported as such, not as absent from the source."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import pandas as pd
 from dagster_project.seeds import read_seed
 
 COUNT_COLUMNS = ("regions", "first_year", "last_year", "values", "missing", "confidential")
+# The reason of a reject saying a source's mapping rule could not apply to a file (the Eurostat importer's).
+UNUSABLE_MAPPING = r"^mapping of (\S+) \(.*?\) cannot apply"
 
 
 def _tables(frame: pd.DataFrame) -> str:
@@ -83,11 +87,23 @@ def coverage_report(
         for tables in report["tables"]
     ]
     derived_codes = set(derived["indicator_code"])
+    unusable = _unusable_mappings(rejects)
     report["status"] = [
-        "not in this source" if not n else "derived" if code in derived_codes else "covered"
+        ("derived" if code in derived_codes else "covered") if n
+        else f"mapping cannot apply ({unusable[code]} file(s), see raw.rejects)" if code in unusable
+        else "not in this source"
         for code, n in zip(report["indicator_code"], report["values"].fillna(0), strict=True)
     ]
     return report
+
+
+def _unusable_mappings(rejects: pd.DataFrame) -> dict[str, int]:
+    """Indicator -> how many files a mapping rule of it could not apply to (a source's rejects reading
+    ``mapping of <indicator> (…) cannot apply …``, e.g. a release without a dimension the rule filters on)."""
+    if rejects.empty or not {"reason", "origin"} <= set(rejects.columns):
+        return {}
+    found = rejects.assign(code=rejects["reason"].astype(str).str.extract(UNUSABLE_MAPPING, expand=False))
+    return found.dropna(subset=["code"]).groupby("code")["origin"].nunique().to_dict()
 
 
 def report_from_warehouse(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
@@ -96,7 +112,7 @@ def report_from_warehouse(con: duckdb.DuckDBPyConnection, source: str) -> pd.Dat
         "SELECT table_code, region_code, indicator_code, period, value, flag FROM marts.observations WHERE source = ?",
         [source],
     ).df()
-    rejects = con.execute("SELECT table_code FROM raw.rejects WHERE source = ?", [source]).df()
+    rejects = con.execute("SELECT table_code, origin, reason FROM raw.rejects WHERE source = ?", [source]).df()
     catalog = con.execute("SELECT indicator_code, family FROM marts.indicators").df()
     try:
         derivations = con.execute(

@@ -212,7 +212,11 @@ def briefings_in(folder: Path) -> list[Briefing]:
 
 
 def latest_folder(briefings_dir: Path) -> Path | None:
-    """The newest ``<date>`` folder that has a manifest."""
+    """The folder of the newest briefings: where ``briefings/latest`` points, else the newest ``<date>`` folder
+    that has a manifest (the layout before each build had its own folder)."""
+    latest = Path(briefings_dir) / "latest"
+    if (latest / "manifest.json").is_file():
+        return latest.resolve()
     folders = sorted(p.parent for p in Path(briefings_dir).glob("*/manifest.json"))
     return folders[-1] if folders else None
 
@@ -293,38 +297,69 @@ def send_with_retries(settings: SmtpSettings, message: EmailMessage,
     return settings.attempts, "not sent"
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One message a delivery would send (``unchanged``: the recipient already has this very briefing)."""
+
+    recipient: Recipient
+    briefing: Briefing
+    unchanged: bool
+
+
+def plan(config: DeliveryConfig, briefings: Iterable[Briefing], state: Mapping[str, Any],
+         force: bool = False) -> list[Planned]:
+    """Every recipient × region × language the configuration asks for among ``briefings``, in order, each
+    marked unchanged when ``state`` says the recipient received the same PDF (unless ``force``)."""
+    by_key = {(b.region, b.lang): b for b in briefings}
+    out = []
+    for recipient in config.recipients:
+        delivered = state.get(recipient.email, {})
+        for (region, lang), briefing in sorted(by_key.items()):
+            if lang == recipient.lang and recipient.wants(region):
+                same = not force and delivered.get(f"{region}/{lang}") == briefing.pdf_sha256
+                out.append(Planned(recipient, briefing, same))
+    return out
+
+
+def read_state(state_path: Path) -> dict[str, Any]:
+    """What was delivered: recipient → ``region/lang`` → the PDF's SHA-256 ({} when nothing yet)."""
+    return read_json(state_path, {}) or {}
+
+
 def deliver(config: DeliveryConfig, briefings: Iterable[Briefing], state_path: Path, force: bool = False,
             sleep: Callable[[float], None] = time.sleep,
             log: Callable[[str], None] | None = None) -> list[DeliveryResult]:
     """Send every recipient the briefings of its regions in its language that it has not received yet."""
-    by_key = {(b.region, b.lang): b for b in briefings}
-    state = read_json(state_path, {}) or {}
+    state = read_state(state_path)
     results = []
-    for recipient in config.recipients:
-        delivered = state.setdefault(recipient.email, {})
-        for (region, lang), briefing in sorted(by_key.items()):
-            if lang != recipient.lang or not recipient.wants(region):
-                continue
-            key = f"{region}/{lang}"
-            if not force and delivered.get(key) == briefing.pdf_sha256:
-                results.append(DeliveryResult(recipient.email, region, lang, "unchanged"))
-                continue
-            message = build_message(briefing, config.smtp.sender, recipient.email)
-            attempts, error = send_with_retries(config.smtp, message, sleep)
-            status = "failed" if error else "sent"
-            results.append(DeliveryResult(recipient.email, region, lang, status, attempts, error))
-            if log:
-                log(f"{recipient.email} {key}: {status} after {attempts} attempt(s){': ' + error if error else ''}")
-            if not error:
-                delivered[key] = briefing.pdf_sha256
-                write_json_atomic(state_path, state)  # after each success: a crash never re-sends what went out
+    for item in plan(config, briefings, state, force):
+        email, region, lang = item.recipient.email, item.briefing.region, item.briefing.lang
+        if item.unchanged:
+            results.append(DeliveryResult(email, region, lang, "unchanged"))
+            continue
+        message = build_message(item.briefing, config.smtp.sender, email)
+        attempts, error = send_with_retries(config.smtp, message, sleep)
+        status = "failed" if error else "sent"
+        results.append(DeliveryResult(email, region, lang, status, attempts, error))
+        if log:
+            log(f"{email} {region}/{lang}: {status} after {attempts} attempt(s){': ' + error if error else ''}")
+        if not error:
+            state.setdefault(email, {})[f"{region}/{lang}"] = item.briefing.pdf_sha256
+            write_json_atomic(state_path, state)  # after each success: a crash never re-sends what went out
     write_json_atomic(state_path, state)
     return results
 
 
-def summarise(results: Iterable[DeliveryResult]) -> dict[str, int]:
-    """How many messages were sent, failed and left unchanged."""
-    counts = {"sent": 0, "failed": 0, "unchanged": 0}
+def summarise(results: Iterable[DeliveryResult]) -> dict[str, Any]:
+    """How many messages were sent, failed and left unchanged; to how many recipients messages went; the first
+    failure's reason (``"analyst@x.org: 550 mailbox unavailable"``)."""
+    results = list(results)
+    counts: dict[str, Any] = {"sent": 0, "failed": 0, "unchanged": 0}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
+    counts["recipients_sent"] = len({r.email for r in results if r.status == "sent"})
+    failed = [r for r in results if r.status == "failed"]
+    first = failed[0] if failed else None
+    counts["first_failure"] = ("" if first is None else first.error if first.error.startswith(first.email)
+                               else f"{first.email}: {first.error}")
     return counts

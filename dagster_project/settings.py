@@ -228,6 +228,12 @@ class Paths:
         return self.home / "warehouse" / "regiocode.duckdb"
 
     @property
+    def published_record(self) -> Path:
+        """What was published (build, sources, rows per mart, which file): written by the publish step, read by
+        the checks instead of the published file, which the pipeline never opens."""
+        return self.state / "published.json"
+
+    @property
     def briefings(self) -> Path:
         """Rendered briefings, one folder per day."""
         return self.home / "briefings"
@@ -246,6 +252,11 @@ class Paths:
     def downloads(self) -> Path:
         """Every pulled file as received."""
         return self.home / "downloads"
+
+    @property
+    def dagster_home(self) -> Path:
+        """The persistent Dagster instance (``DAGSTER_HOME`` of ``make dev``): the CLI records its runs there too."""
+        return self.home / "dagster"
 
     @property
     def dbt_profiles(self) -> Path:

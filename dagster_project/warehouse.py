@@ -2,8 +2,14 @@
 
 DuckDB allows one writing process *or* many readers per file. The pipeline therefore writes a
 working database and, once dbt tests and checks have passed, publishes a copy: it is written
-beside the published file and renamed over it, so a reader opens either the previous complete
-build or the new one, never a half-written file.
+beside the published file, made read-only (mode 0444) and renamed over it, so a reader opens either
+the previous complete build or the new one, never a half-written file.
+
+The published file is the readers': the pipeline never opens it. What the pipeline needs to know
+about it (its build, its sources, the rows of each mart, which file it is) is recorded at publish
+time from the working warehouse it was copied from (:func:`published_record`), so a BI tool that
+holds the published file — even read-write, which locks it — never blocks a refresh: the next
+publish renames a new file over the path.
 """
 
 from __future__ import annotations
@@ -13,12 +19,16 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from dagster_project import settings
+from dagster_project.files import read_json, write_json_atomic
 from dagster_project.processes import pid_alive
 from dagster_project.sources.base import OBSERVATION_COLUMNS, REJECT_COLUMNS, ImportBatch
 
@@ -29,6 +39,8 @@ DUCKDB_POOL = "duckdb_writer"
 OBSERVATION_KEY = ("source", "dataset", "table_code", "region_key", "indicator_key", "period", "release")
 # Free space kept beyond the copy's size when publishing (the file system needs room for metadata).
 PUBLISH_SPACE_MARGIN = 16 * 1024 * 1024
+# The published file's mode: readable by everyone, writable by no one (a tool cannot write to it by mistake).
+PUBLISHED_MODE = 0o444
 
 
 def pause_for_test(stage: str) -> None:
@@ -142,19 +154,22 @@ def ensure_space(folder: Path, needed: int) -> None:
         )
 
 
-def publish(work_db: Path, published_db: Path) -> Path:
-    """Copy the working warehouse beside the published one and rename it into place.
+def publish(work_db: Path, published_db: Path, record: Path | None = None) -> Path:
+    """Copy the working warehouse beside the published one, make it read-only and rename it into place.
 
-    The copy is checkpointed first (no WAL left behind), fsynced, then ``os.replace``-d: atomic
-    on POSIX, so a concurrent reader sees the old or the new file, never a partial one. A failed
-    copy leaves the published file untouched and removes the temporary file; copies left by a
+    The copy is checkpointed first (no WAL left behind), fsynced, set to mode 0444, then ``os.replace``-d:
+    atomic on POSIX, so a concurrent reader sees the old or the new file, never a partial one, and a
+    process holding the old file (even locked for writing) keeps it while new readers get the new one.
+    A failed copy leaves the published file untouched and removes the temporary file; copies left by a
     killed publish are removed by the next one; a disk too full for the copy is refused up front.
+    ``record``: where to write :func:`published_record` (what later checks compare against).
     """
     published_db.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_copies(published_db)
     con = duckdb.connect(str(work_db))
     try:
         con.execute("CHECKPOINT")
+        facts = build_facts(con)
     finally:
         con.close()
     ensure_space(published_db.parent, work_db.stat().st_size)
@@ -163,6 +178,7 @@ def publish(work_db: Path, published_db: Path) -> Path:
         shutil.copyfile(work_db, tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, PUBLISHED_MODE)
         pause_for_test("publish")  # the copy is complete, the rename not yet done
         os.replace(tmp, published_db)
         dir_fd = os.open(published_db.parent, os.O_RDONLY)
@@ -173,7 +189,56 @@ def publish(work_db: Path, published_db: Path) -> Path:
     finally:
         if tmp.exists():
             tmp.unlink()
+    if record is not None:
+        write_json_atomic(record, {**facts, "file": file_identity(published_db)})
     return published_db
+
+
+def build_facts(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """What a build holds, read from the warehouse being published: its build id and sources
+    (``marts.build_info``), the rows of every mart, and the rows of ``marts.observations`` per source."""
+    tables = [row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'marts' "
+        "ORDER BY table_name").fetchall()]
+    facts: dict[str, object] = {
+        "marts": {t: con.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0] for t in tables},
+        "build_id": None, "sources": None, "observations_by_source": {},
+    }
+    def columns(table: str) -> set[str]:
+        return {c[0] for c in con.execute(f"DESCRIBE marts.{table}").fetchall()} if table in tables else set()
+
+    wanted = [c for c in ("build_id", "sources") if c in columns("build_info")]
+    if wanted:
+        row = con.execute(f"SELECT {', '.join(wanted)} FROM marts.build_info LIMIT 1").fetchone()
+        facts.update(dict(zip(wanted, row or (), strict=False)))
+    if "source" in columns("observations"):
+        facts["observations_by_source"] = dict(con.execute(
+            "SELECT source, count(*) FROM marts.observations GROUP BY source ORDER BY source").fetchall())
+    return facts
+
+
+def file_identity(path: Path) -> dict[str, int]:
+    """Which file ``path`` is, as far as a copy or a backup keeps it: its size and modification time (seconds)."""
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime": int(stat.st_mtime)}
+
+
+def published_record(record: Path) -> dict[str, Any] | None:
+    """The facts recorded by the last publish (build id, sources, rows per mart and per source, the file's
+    identity), or None when nothing was published with a record yet: then nothing can be compared."""
+    facts = read_json(record)
+    return facts if isinstance(facts, dict) else None
+
+
+def still_published(facts: Mapping[str, Any] | None, published_db: Path) -> bool:
+    """Whether the file at ``published_db`` is the one ``facts`` describe (not deleted, replaced or restored
+    from elsewhere since), told without opening it."""
+    return bool(facts) and published_db.exists() and facts.get("file") == file_identity(published_db)
+
+
+def connect_read_only(path: Path) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A read-only connection to a DuckDB file, closed on exit."""
+    return closing(duckdb.connect(str(path), read_only=True))
 
 
 def connect_published(path: Path) -> duckdb.DuckDBPyConnection:

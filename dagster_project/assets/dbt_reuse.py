@@ -26,6 +26,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult
 from dagster_project.files import read_json, write_json_atomic
 from dagster_project.resources import RegiocodeResource
 from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.warehouse import published_record, still_published
 
 BUILD_STATE = "dbt_build.json"
 _FINGERPRINTED_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
@@ -118,13 +119,16 @@ def _built_id(db: Path) -> str | None:
 
 def reusable_build(regiocode: RegiocodeResource, fingerprint: str) -> str | None:
     """The published build id when it was made from exactly these inputs and both warehouses still
-    hold it (a failed build since then may have half-rebuilt the working one): then dbt need not run."""
+    hold it (a failed build since then may have half-rebuilt the working one; the published file is known
+    by the record its publish wrote): then dbt need not run."""
     published = read_state(regiocode).get("published") or {}
     build = published.get("build_id")
     if not build or published.get("fingerprint") != fingerprint:
         return None
     paths = regiocode.paths
-    if _built_id(paths.published_db) != build or _built_id(paths.work_db) != build:
+    record = published_record(paths.published_record)  # the published file itself is not opened
+    if not still_published(record, paths.published_db) or record.get("build_id") != build \
+            or _built_id(paths.work_db) != build:
         return None
     return build
 

@@ -1,9 +1,17 @@
 """Source assets: one per source of the registry (:mod:`dagster_project.sources.registry`), each importing
 its source into ``raw.observations`` / ``raw.rejects`` of the working warehouse, with provenance metadata,
-retries with backoff, and all DuckDB writers in one pool; then the raw layer's summary.
+and all DuckDB writers in one pool; then the raw layer's summary.
 
 What a source imports, and from where, is the source's business (its folder's ``import_source``); this
-module only runs it, loads the batch and describes it.
+module only runs it, loads the batch and describes it, following the failure policy
+(:mod:`dagster_project.failures`):
+
+* a file that cannot be read is quarantined with its reason and the others load (``sources/inbox.py``);
+  when every file failed, the step fails with "N files quarantined: <file>: <reason>; …" (their rejects
+  are loaded first, so the raw layer records them);
+* a source given nothing to read is *unchanged*: the step succeeds and the raw layer keeps what it holds;
+* only a transient failure (timeout, lost connection, HTTP 429/5xx) is retried, with back-off
+  (:data:`SOURCE_RETRY`); any other fails at once with a one-line message.
 """
 
 import ctypes
@@ -17,6 +25,7 @@ from dagster import (
     AssetsDefinition,
     AssetSpec,
     Backoff,
+    Failure,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
@@ -25,11 +34,14 @@ from dagster import (
 )
 
 from dagster_project.coverage import coverage_report
+from dagster_project.failures import is_transient, one_line
 from dagster_project.resources import RegiocodeResource
 from dagster_project.sources.base import ImportBatch
+from dagster_project.sources.inbox import FileReport, NothingToImport, file_report, rejects_of
 from dagster_project.sources.registry import SOURCES, Source
 from dagster_project.warehouse import DUCKDB_POOL, LoadResult, ensure_raw_schema, load_batch
 
+# For transient failures only: every other failure is raised as a Failure that bypasses it (permanent()).
 SOURCE_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL)
 
 
@@ -76,6 +88,49 @@ def load_into_raw(regiocode: RegiocodeResource, batch: ImportBatch) -> LoadResul
         return load_batch(con, batch)
 
 
+def permanent(message: str) -> Failure:
+    """A failure that trying again cannot mend: the one-line ``message``, and no retry."""
+    return Failure(description=message, allow_retries=False)
+
+
+def _rows_kept(regiocode: RegiocodeResource, source: str) -> int:
+    with regiocode.work_connection() as con:
+        ensure_raw_schema(con)
+        return con.execute("SELECT count(*) FROM raw.observations WHERE source = ?", [source]).fetchone()[0]
+
+
+def unchanged(regiocode: RegiocodeResource, source: Source, nothing: NothingToImport) -> dict[str, object]:
+    """Metadata of a source that had nothing to import this time: its earlier rows stay (a scheduled run over a
+    source with nothing new succeeds); a source that never had any says where its data could come from."""
+    kept = _rows_kept(regiocode, source.name)
+    summary = (f"unchanged: nothing new to import; the raw layer keeps its {kept} rows" if kept
+               else f"nothing to import: give it {str(nothing).split('nothing to import. Give it ', 1)[-1]}")
+    return {"status": "unchanged" if kept else "nothing to import", "outcome": summary, "rows": 0,
+            "rows_kept": kept, "rejects": 0, "data_label": source.data_label}
+
+
+def import_or_fail(source: Source, regiocode: RegiocodeResource, files: FileReport) -> ImportBatch | NothingToImport:
+    """Run the source's importer under the failure policy: its batch, the :class:`NothingToImport` it raised, or
+    a :class:`Failure` (every file quarantined; any other permanent error) — a transient error is re-raised
+    as it is, for :data:`SOURCE_RETRY`."""
+    try:
+        batch = source.import_source(regiocode.source_run(source.name))
+    except NothingToImport as nothing:
+        return nothing
+    except Exception as err:
+        if files.all_failed:
+            load_into_raw(regiocode, rejects_of(files.failed, source.name))
+            raise permanent(f"{source.name}: {files.failures()}") from err
+        if is_transient(err):
+            raise
+        message = one_line(err)
+        raise permanent(message if message.startswith(f"{source.name}:") else f"{source.name}: {message}") from err
+    if files.all_failed and batch.observations.empty:  # an importer that returned the rejects alone
+        load_into_raw(regiocode, batch)
+        raise permanent(f"{source.name}: {files.failures()}")
+    return batch
+
+
 def source_asset(source: Source) -> AssetsDefinition:
     """The asset ``<name>_source`` that imports ``source`` (as its registry entry says) into the raw layer."""
 
@@ -88,11 +143,22 @@ def source_asset(source: Source) -> AssetsDefinition:
         description=source.description,
     )
     def _import(context: AssetExecutionContext, regiocode: RegiocodeResource) -> MaterializeResult:
-        batch = source.import_source(regiocode.source_run(source.name))
+        with file_report() as files:
+            batch = import_or_fail(source, regiocode, files)
+        if isinstance(batch, NothingToImport):
+            metadata = unchanged(regiocode, source, batch)
+            context.log.info("%s: %s", source.name, metadata["outcome"])
+            return MaterializeResult(metadata=metadata)
         loaded = load_into_raw(regiocode, batch)
-        context.log.info("%s: %s rows%s, %s rejects (%s)", source.name, loaded.observations,
-                         f" from {len(batch.files)} files" if batch.files else "", loaded.rejects, source.data_label)
-        metadata = {**batch_metadata(batch, loaded), "data_label": source.data_label}
+        summary = import_summary(loaded, batch, files)
+        (context.log.warning if files.failed else context.log.info)("%s: %s (%s)", source.name, summary,
+                                                                    source.data_label)
+        metadata = {**batch_metadata(batch, loaded), "data_label": source.data_label, "status": "imported",
+                    "outcome": summary}
+        if files.failed:
+            metadata["quarantined"] = files.failures()
+        if files.links_skipped:
+            metadata["links_not_followed"] = ", ".join(str(p) for p in files.links_skipped)
         if batch.files:
             metadata["files"] = len(batch.files)
         if not source.synthetic:
@@ -101,6 +167,18 @@ def source_asset(source: Source) -> AssetsDefinition:
         return MaterializeResult(metadata=metadata)
 
     return _import
+
+
+def import_summary(loaded: LoadResult, batch: ImportBatch, files: FileReport) -> str:
+    """One line on what an import did: rows, files, rejects, files quarantined, links not followed."""
+    parts = [f"{loaded.observations} rows" + (f" from {len(files.imported)} files" if batch.files else ""),
+             f"{loaded.rejects} rejects"]
+    if files.failed:
+        parts.append(files.failures())
+    if files.links_skipped:
+        parts.append(f"{len(files.links_skipped)} symbolic links in the inbox not followed: "
+                     + ", ".join(p.name for p in files.links_skipped))
+    return "; ".join(parts)
 
 
 # One asset per source of the registry, by source name.
@@ -134,10 +212,8 @@ def raw_layer(context: AssetExecutionContext, regiocode: RegiocodeResource) -> I
             "FROM raw.observations GROUP BY source ORDER BY source"
         ).df()
     if not rows:
-        raise RuntimeError(
-            f"raw.observations holds no rows for the active sources {active}: nothing to build. "
-            "Check the source assets' logs (a failed import keeps the previous data, an empty one adds none)."
-        )
+        raise permanent("nothing to build: the raw layer holds no rows of " + ", ".join(active) + ". "
+                        + " ".join(f"{name}: give it {regiocode.source_run(name).feeds}." for name in active))
     yield MaterializeResult(
         asset_key="raw_rejects",
         metadata={"rejects": int(rejects), "active_sources": ", ".join(active)},

@@ -194,6 +194,8 @@ def reuse(previous: Mapping[str, Mapping[str, str]], folder: Path,
                 dst.unlink(missing_ok=True)
                 try:
                     os.link(src, dst)
+                except FileNotFoundError:  # its folder was removed meanwhile (superseded): render again
+                    return None
                 except OSError:
                     shutil.copy2(src, dst)
             out[lang][kind] = str(dst)
@@ -243,6 +245,7 @@ def render_regions(
             if reused is not None:
                 results[code], fingerprints[code] = reused, previous["hash"]
                 summary.reused.append(code)
+                write_state(state_dir, code, {**previous, "files": reused})  # the earlier folder may be removed
                 continue
             previous = {}  # a file is gone: render again
         tasks[code] = RenderTask(context, str(folder), templates, Path(templates_dir), tuple(langs),

@@ -41,14 +41,15 @@ _REGION_FILTER = "($regions IS NULL OR list_contains($regions, {col}))"
 QUERIES: dict[str, str] = {
     # The register row of each briefing region, with its district and country names, and how many comparison
     # regions its district and its universe hold (a district of one region is no comparison; a universe of one
-    # country is named by that country).
+    # country is named by that country). The register holds every NUTS-2 region; only the measured ones count
+    # (marts.regions.measured: values of at least 2/3 of the basket).
     "regions": f"""
         WITH comparison AS (
             SELECT region_code, parent_code, universe, country,
                    count(*) OVER (PARTITION BY parent_code) AS district_regions,
                    count(*) OVER (PARTITION BY universe) AS universe_regions,
                    list(DISTINCT country) OVER (PARTITION BY universe) AS universe_countries
-            FROM marts.regions WHERE level IN ({_LEVELS}) AND universe IS NOT NULL)
+            FROM marts.regions WHERE level IN ({_LEVELS}) AND universe IS NOT NULL AND measured)
         SELECT r.region_code, r.name_ru, r.name_en, r.country, r.level, r.parent_code, r.universe,
                p.name_ru AS district_name_ru, p.name_en AS district_name_en, p.level AS district_level,
                c.name_ru AS country_name_ru, c.name_en AS country_name_en,
@@ -158,7 +159,7 @@ QUERIES: dict[str, str] = {
           AND c.scope IN {CORRELATION_SCOPES} AND {_REGION_FILTER.format(col="r.region_code")}
         ORDER BY r.region_code, c.pair_code, c.scope, c.method""",
     # Catalog indicators of the three code families without a value in the region's latest year; an indicator
-    # the region's universe weighs 0 (seed universe_indicator_weights, e.g. EU: no regional Eurostat series) is
+    # the region's pool weighs 0 (seed universe_indicator_weights, e.g. EU: no regional Eurostat series) is
     # not part of its basket, so it is not missing.
     "missing": f"""
         WITH latest AS (
@@ -171,7 +172,7 @@ QUERIES: dict[str, str] = {
         FROM latest l CROSS JOIN marts.indicators i
         JOIN marts.regions r ON r.region_code = l.region_code
         LEFT JOIN seeds.universe_indicator_weights uw
-            ON uw.universe = r.universe AND uw.indicator_code = i.indicator_code
+            ON uw.universe = r.register_universe AND uw.indicator_code = i.indicator_code
         LEFT JOIN have h ON h.region_code = l.region_code AND h.indicator_code = i.indicator_code
         WHERE i.family IN ('production', 'institutional', 'social') AND coalesce(uw.weight, i.weight) > 0
           AND (h.last_year IS NULL OR h.last_year < l.year)

@@ -133,7 +133,8 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
 
 
 def conform(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Return ``frame`` with exactly ``columns`` in order; missing ones are added as nulls.
+    """Return ``frame`` with exactly ``columns`` in order; missing ones are added as nulls, and ``retrieved_at``
+    is a naive UTC timestamp (the raw layer's TIMESTAMP), whether an importer wrote it naive or time-zone aware.
 
     Raises ValueError naming columns the contract does not have (an importer's mistake)."""
     unknown = set(frame.columns) - set(columns)
@@ -143,4 +144,6 @@ def conform(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     for name in columns:
         if name not in out.columns:
             out[name] = None
+    if "retrieved_at" in columns and len(out) and out["retrieved_at"].notna().any():
+        out["retrieved_at"] = pd.to_datetime(out["retrieved_at"], utc=True, format="mixed").dt.tz_localize(None)
     return out[list(columns)]

@@ -408,7 +408,7 @@ def make_eu_context(demo: bool = True) -> dict:
 
 _TABLES = {
     "regions": "region_code VARCHAR, name_ru VARCHAR, name_en VARCHAR, country VARCHAR, level VARCHAR, "
-    "parent_code VARCHAR, universe VARCHAR",
+    "parent_code VARCHAR, universe VARCHAR, register_universe VARCHAR, measured BOOLEAN",
     "defining_codes": "region_code VARCHAR, year INT, production_code DOUBLE, institutional_code DOUBLE, "
     "social_code DOUBLE, production_null_reason VARCHAR, institutional_null_reason VARCHAR, "
     "social_null_reason VARCHAR, production_null_reason_ru VARCHAR, institutional_null_reason_ru VARCHAR, "
@@ -472,14 +472,14 @@ def make_warehouse(path: Path) -> Path:
                 "weight DOUBLE, reason_en VARCHAR, reason_ru VARCHAR)")
     ins = con.executemany
     ins(
-        "INSERT INTO marts.regions VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO marts.regions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            ("RU", "Российская Федерация", "Russian Federation", "RU", "country", None, None),
-            ("RU-FD-URL", "Уральский ФО", "Ural FD", "RU", "district", "RU", None),
-            ("RU-KGN", "Регион А", "Region A", "RU", "subject", "RU-FD-URL", "RU"),
-            ("RU-SVE", "Регион Б", "Region B", "RU", "subject", "RU-FD-URL", "RU"),
-            ("RU-TYU", "Регион В", "Region C", "RU", "subject", "RU-FD-URL", "RU"),
-            ("RU-CHE", "Без кодов", "No codes", "RU", "subject", "RU-FD-URL", "RU"),
+            ("RU", "Российская Федерация", "Russian Federation", "RU", "country", None, None, None, True),
+            ("RU-FD-URL", "Уральский ФО", "Ural FD", "RU", "district", "RU", None, None, False),
+            ("RU-KGN", "Регион А", "Region A", "RU", "subject", "RU-FD-URL", "RU", "RU", True),
+            ("RU-SVE", "Регион Б", "Region B", "RU", "subject", "RU-FD-URL", "RU", "RU", True),
+            ("RU-TYU", "Регион В", "Region C", "RU", "subject", "RU-FD-URL", "RU", "RU", True),
+            ("RU-CHE", "Без кодов", "No codes", "RU", "subject", "RU-FD-URL", "RU", "RU", True),
         ],
     )
     codes = [

@@ -34,7 +34,7 @@ def _meta(result, key: str) -> dict:
 def test_partitions_are_the_registers_current_subjects_and_nuts2_regions() -> None:
     codes = briefing_region_codes()
     assert REGION_PARTITIONS.get_partition_keys() == codes
-    assert len(codes) == 85 + 11 and "RU-SVE" in codes and "DEA5" in codes
+    assert len(codes) == 85 + 334 and "RU-SVE" in codes and "DEA5" in codes and "UKE4" in codes
     assert "RU-FD-URL" not in codes and "RU" not in codes
 
 
@@ -43,14 +43,17 @@ def test_one_partition_renders_its_region_and_the_batch_reuses_it(home: Path) ->
     assert result.success
     meta = _meta(result, "briefing_per_region")
     assert meta["rendered"] == 1 and meta["unchanged"] == 0
-    (folder,) = (home / "briefings").iterdir()
-    assert sorted(p.name for p in (folder / "ru").iterdir()) == ["RU-SVE.html", "RU-SVE.pdf"]
+    work = home / "briefings" / ".builds" / "regions"  # partitions render into a work folder, nothing published
+    assert sorted(p.name for p in (work / "ru").iterdir()) == ["RU-SVE.html", "RU-SVE.pdf"]
+    assert not (home / "briefings" / "latest").exists()
 
     batch = materialize([briefings], resources=_resources(home))
     assert batch.success
     meta = _meta(batch, "briefings")
     assert (meta["regions"], meta["rendered"], meta["unchanged"]) == (3, 2, 1)  # RU-SVE was rendered by its partition
+    folder = home / "briefings" / "latest"
     assert (folder / "manifest.json").is_file() and (folder / "en" / "index.html").is_file()
+    assert (folder / "ru" / "RU-SVE.pdf").samefile(work / "ru" / "RU-SVE.pdf")  # linked, not rendered again
 
     again = materialize([briefing_per_region], partition_key="RU-SVE", resources=_resources(home))
     assert _meta(again, "briefing_per_region")["rendered"] == 0

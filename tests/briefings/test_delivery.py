@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from briefing_samples import make_context
+from typer.testing import CliRunner
 
 from dagster_project.briefings.batch import render_all
+from dagster_project.cli import app
 from dagster_project.delivery import (
     DeliveryConfig,
     DeliveryConfigError,
@@ -22,6 +24,7 @@ from dagster_project.delivery import (
     load_config,
     summarise,
 )
+from dagster_project.report import NOT_CONFIGURED, delivery_line
 
 aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (a test dependency) is not installed")
 PASSWORD = "s3cret-Pa55"
@@ -141,7 +144,10 @@ def test_a_refusing_recipient_is_reported_and_the_others_are_delivered(smtp, fol
     assert refused.status == "failed" and refused.attempts == 1  # a permanent 550 is not retried
     assert "550" in refused.error and "mailbox unavailable" in refused.error
     assert by[("flaky@example.org", "RU-CHE")].status == "sent" and by[("flaky@example.org", "RU-CHE")].attempts == 2
-    assert summarise(results) == {"sent": 3, "failed": 2, "unchanged": 0}
+    counts = summarise(results)
+    assert (counts["sent"], counts["failed"], counts["unchanged"], counts["recipients_sent"]) == (3, 2, 0, 2)
+    assert delivery_line({"configured": True, **counts}) == (
+        "e-mailed 3 briefings to 2 recipients (2 failed: nobody@example.org: 550 5.1.1 mailbox unavailable)")
     delivered = sorted((tuple(rcpts), m["Subject"]) for rcpts, m in handler.messages)
     assert delivered == [
         (("analyst@example.org",), "Sverdlovsk Oblast: regional development briefing"),
@@ -150,7 +156,9 @@ def test_a_refusing_recipient_is_reported_and_the_others_are_delivered(smtp, fol
     ]
     # the failed ones are tried again on the next run, the delivered ones are not
     retry = deliver(config, briefings_in(folder), tmp_path / "delivery.json")
-    assert summarise(retry) == {"sent": 0, "failed": 2, "unchanged": 3}
+    assert delivery_line({"configured": True, **summarise(retry)}) == (
+        "e-mailed 0 briefings to 0 recipients (3 unchanged, not resent; "
+        "2 failed: nobody@example.org: 550 5.1.1 mailbox unavailable)")
 
 
 def test_an_unreachable_server_is_retried_then_reported(folder: Path, tmp_path: Path) -> None:
@@ -193,3 +201,51 @@ def test_a_password_in_the_file_or_a_bad_address_is_refused(tmp_path: Path) -> N
     (tmp_path / "delivery.toml").write_text('[smtp]\nhost = "h"\n[[recipients]]\nemail = "not an address"\n')
     with pytest.raises(DeliveryConfigError, match="not an e-mail address"):
         load_config(tmp_path, {})
+
+
+# ---------------------------------------------------------------- regiocode deliver
+
+
+def _home_with_briefings(root: Path, folder: Path, port: int) -> Path:
+    """A home whose briefings/latest is ``folder``, e-mailing two recipients through 127.0.0.1:``port``."""
+    home = root / "home"
+    (home / "briefings").mkdir(parents=True)
+    (home / "briefings" / "latest").symlink_to(folder)
+    (home / "delivery.toml").write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nretry_delay = 0\n'
+        '[[recipients]]\nemail = "analyst@example.org"\nregions = ["*"]\nlang = "ru"\n'
+        '[[recipients]]\nemail = "minister@example.org"\nregions = ["RU-SVE"]\nlang = "en"\n', encoding="utf-8")
+    return home
+
+
+def test_deliver_dry_run_lists_recipients_regions_and_languages_and_sends_nothing(smtp, folder: Path,
+                                                                                  tmp_path: Path, monkeypatch) -> None:
+    controller, handler, _ = smtp
+    for name in ("REGIOCODE_SMTP_HOST", "REGIOCODE_SMTP_PORT", "REGIOCODE_DELIVERY_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    home = _home_with_briefings(tmp_path, folder, controller.port)
+    dry = CliRunner().invoke(app, ["deliver", "--dry-run", "--home", str(home)])
+    assert dry.exit_code == 0, dry.output
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in dry.stdout.splitlines()
+            if line.startswith("│") and "@" in line]
+    assert rows == [
+        ["analyst@example.org", "RU-CHE", "ru", "RU-CHE.pdf", "would send"],
+        ["analyst@example.org", "RU-SVE", "ru", "RU-SVE.pdf", "would send"],
+        ["minister@example.org", "RU-SVE", "en", "RU-SVE.pdf", "would send"],
+    ]
+    assert dry.stdout.splitlines()[-1] == "would e-mail 3 briefings to 2 recipients (0 unchanged, not resent)"
+    assert handler.messages == []
+
+    sent = CliRunner().invoke(app, ["deliver", "--home", str(home)])
+    assert sent.exit_code == 0 and sent.stdout.strip() == "e-mailed 3 briefings to 2 recipients"
+    assert sorted(rcpts[0] for rcpts, _ in handler.messages) == [
+        "analyst@example.org", "analyst@example.org", "minister@example.org"]
+    again = CliRunner().invoke(app, ["deliver", "--dry-run", "--home", str(home)])
+    assert again.stdout.splitlines()[-1] == "would e-mail 0 briefings to 0 recipients (3 unchanged, not resent)"
+
+
+def test_deliver_says_when_delivery_is_not_configured(tmp_path: Path, monkeypatch) -> None:
+    for name in ("REGIOCODE_SMTP_HOST", "REGIOCODE_DELIVERY_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["deliver", "--dry-run", "--home", str(tmp_path)])
+    assert result.exit_code == 0 and result.stdout.strip() == NOT_CONFIGURED

@@ -41,7 +41,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     command = [
         settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-        "--indirect-selection", "cautious", "--select", "mart_regions", *[f"+{m}" for m in ANALYSIS_MARTS],
+        "--indirect-selection", "cautious", "--select", "+mart_regions", *[f"+{m}" for m in ANALYSIS_MARTS],
     ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-4000:]
@@ -106,8 +106,10 @@ def test_pooled_and_change_rows_are_consistent(warehouse: duckdb.DuckDBPyConnect
 
 def test_every_region_has_a_strategy_row_with_reasons(warehouse: duckdb.DuckDBPyConnection) -> None:
     latest = _df(warehouse, "SELECT * FROM marts.strategy WHERE is_latest_year")
-    register = _df(warehouse, "SELECT region_code FROM seeds.regions WHERE universe IS NOT NULL AND universe <> ''")
-    assert set(latest["region_code"]) == set(register["region_code"])  # 85 subjects + the EU comparison regions
+    register = _df(warehouse, "SELECT region_code FROM intermediate.int_region_universes "
+                              "WHERE universe IS NOT NULL AND measured")
+    assert set(latest["region_code"]) == set(register["region_code"])  # 85 subjects + the papers' EU regions
+    assert len(register) == 85 + 11
     assert latest["reasons_en"].str.len().min() > 100 and latest["reasons_ru"].str.len().min() > 100
     assert latest["sector_note_en"].str.contains("No sector data").all()
 

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 from dagster_project.settings import Paths
-from dagster_project.sqlaccess import run_query
 
-from .faults import digest, raw_state
+from .faults import digest, raw_state, read_published
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +40,7 @@ def test_publish_on_a_full_disk_keeps_the_published_warehouse(home: Path) -> Non
     assert "File too large" in done.stderr  # the OS error, not a silent half file
     assert digest(paths.published_db) == before
     assert list(paths.published_db.parent.glob("*.tmp")) == []  # the half copy was removed
-    assert run_query(paths.published_db, "SELECT build_id FROM marts.build_info").rows == [("last-good",)]
+    assert read_published(paths.published_db, "SELECT build_id FROM marts.build_info") == [("last-good",)]
 
 
 def test_ingest_on_a_full_disk_loses_nothing(home: Path) -> None:

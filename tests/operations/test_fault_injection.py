@@ -20,9 +20,8 @@ import pytest
 from dagster_project.assets.ingest import SOURCE_ASSETS, SOURCE_RETRY
 from dagster_project.settings import Paths
 from dagster_project.sources.rosstat import import_rosstat
-from dagster_project.sqlaccess import run_query
 
-from .faults import GOOD_ROWS, digest, query_work, raw_state, run_source, write_grp_workbook
+from .faults import GOOD_ROWS, digest, query_work, raw_state, read_published, run_source, write_grp_workbook
 
 Responder = Callable[[int, str], tuple[int, dict[str, str], bytes]]
 
@@ -69,7 +68,7 @@ def serve() -> Iterator[Callable[[Responder], str]]:
 def assert_last_good_served(home: Path, published_digest: str) -> None:
     published = Paths(home).published_db
     assert digest(published) == published_digest
-    assert run_query(published, "SELECT build_id FROM marts.build_info").rows == [("last-good",)]
+    assert read_published(published, "SELECT build_id FROM marts.build_info") == [("last-good",)]
 
 
 TRUNCATED_GZIP = gzip.compress(os.urandom(20000))[:5000]  # incompressible: the cut is mid-stream
@@ -128,9 +127,12 @@ def test_only_broken_files_fail_the_source_and_keep_raw(home: Path) -> None:
     inbox.mkdir(parents=True)
     (inbox / "regions_2023_8.xlsx").write_bytes(b"<html>Service unavailable</html>")  # a failed download
     published, before = digest(Paths(home).published_db), raw_state(home)
-    out = run_source(home, "rosstat")
-    assert "none of the files could be imported" in out["failed"]["rosstat_source"]
-    assert raw_state(home) == before
+    out = run_source(home, "rosstat", retries=True)
+    message = out["failed"]["rosstat_source"].splitlines()[0].removeprefix("dagster._core.definitions.events.Failure: ")
+    assert message == (f"rosstat: 1 file quarantined (moved to {inbox / 'quarantine'}/ with a .reason.txt): "
+                       "regions_2023_8.xlsx: the file is an HTML/XML page, not an Excel workbook (a failed download?)")
+    assert out["retried"] == []  # the same file fails the same way: not retried
+    assert raw_state(home) == (before[0], before[1] + 1)  # no row lost; the file's reject recorded
     assert_last_good_served(home, published)
 
 

@@ -149,11 +149,7 @@ def test_negative_values_allowed_only_for_signed_indicators(tmp_path: Path) -> N
 
 
 def test_row_drop_threshold_and_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    published = tmp_path / "pub.duckdb"
-    con = duckdb.connect(str(published))
-    con.execute("CREATE SCHEMA marts")
-    con.execute("CREATE TABLE marts.observations AS SELECT 'rosstat' AS source FROM range(100)")
-    con.close()
+    published = {"observations_by_source": {"rosstat": 100}}  # the record the last publish wrote
     rows = [{"source": "rosstat", "region_code": f"R{i}", "indicator_code": "population", "value": 1.0}
             for i in range(75)]
     work = raw_db(tmp_path / "w.duckdb", rows)
@@ -161,9 +157,11 @@ def test_row_drop_threshold_and_override(tmp_path: Path, monkeypatch: pytest.Mon
     work.execute("DELETE FROM raw.observations WHERE region_code = 'R0'")
     finding = check_row_drop(work, published, share=0.25)
     assert not finding.passed and finding.offending == 26
+    assert finding.one_line().startswith("no_sudden_row_drop: rows per source dropped by more than 25%")
+    assert "(26 offending rows; first: source=rosstat, published=100, now=74" in finding.one_line()
     monkeypatch.setenv("REGIOCODE_MAX_ROW_DROP", "1")
     assert check_row_drop(work, published).passed  # an intended cut, accepted for one run
-    assert check_row_drop(work, tmp_path / "none.duckdb").passed  # first build: nothing to compare
+    assert check_row_drop(work, None).passed  # first build: nothing to compare
 
 
 def test_thresholds_come_from_dbt_project() -> None:
@@ -179,7 +177,8 @@ def _marts_db(path: Path, code: float, contributions: int, sources: str = "demo"
     con.execute("CREATE SCHEMA marts")
     con.execute(f"CREATE TABLE marts.build_info AS SELECT '{sources}' AS sources")
     con.execute(f"CREATE TABLE marts.defining_codes AS SELECT 'RU-SVE' AS region_code, 2023 AS year, "
-                f"{code} AS production_code, 0.5 AS institutional_code, 0.5 AS social_code")
+                f"{code} AS production_code, 0.5 AS institutional_code, 0.5 AS social_code, "
+                f"NULL AS production_null_reason")
     con.execute(f"CREATE TABLE marts.code_contributions AS SELECT 'RU-SVE' AS region_code, 2023 AS year, "
                 f"0.5 AS normalised_value FROM range({contributions})")
     for table in ("observations", "dynamic_codes", "basic_code"):
@@ -188,16 +187,42 @@ def _marts_db(path: Path, code: float, contributions: int, sources: str = "demo"
     return path
 
 
+def _record(path: Path) -> dict:
+    """What a publish of ``path`` records (the checks compare with it, never with the published file)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return warehouse.build_facts(con)
+    finally:
+        con.close()
+
+
 def test_publication_gate(tmp_path: Path) -> None:
-    published = _marts_db(tmp_path / "pub.duckdb", 0.5, 100)
+    published = _record(_marts_db(tmp_path / "pub.duckdb", 0.5, 100))
     assert [f.name for f in publication_gate(_marts_db(tmp_path / "ok.duckdb", 1.0, 80), published)] == [
-        "codes_in_unit_interval", "no_sudden_mart_drop"]
+        "some_defining_code", "codes_in_unit_interval", "no_sudden_mart_drop"]
     with pytest.raises(PublicationRefused) as refused:
         publication_gate(_marts_db(tmp_path / "bad.duckdb", -0.2, 50), published)
     message = str(refused.value)
+    assert "\n" not in message  # one line; the offending rows are in refused.findings for the run log
     assert "codes_in_unit_interval" in message and "-0.2" in message and "production_code" in message
     assert "no_sudden_mart_drop" in message and "code_contributions" in message
-    assert publication_gate(_marts_db(tmp_path / "first.duckdb", 0.1, 1), tmp_path / "absent.duckdb")
+    assert publication_gate(_marts_db(tmp_path / "first.duckdb", 0.1, 1), None)
     # Other sources than the published build (demo -> rosstat): the marts are not compared.
     switched = publication_gate(_marts_db(tmp_path / "switch.duckdb", 0.5, 10, sources="rosstat"), published)
-    assert switched[1].passed and "sources changed" in switched[1].description
+    assert switched[2].passed and "sources changed" in switched[2].description
+
+
+def test_publication_gate_refuses_a_build_without_any_defining_code(tmp_path: Path) -> None:
+    """An Eurostat-only refresh of files too thin for any code: nothing to read, so nothing is published."""
+    thin = _marts_db(tmp_path / "thin.duckdb", 0.5, 10)
+    con = duckdb.connect(str(thin))
+    con.execute("CREATE OR REPLACE TABLE marts.defining_codes AS SELECT 'DE11' AS region_code, 2022 AS year, "
+                "NULL::DOUBLE AS production_code, NULL::DOUBLE AS institutional_code, NULL::DOUBLE AS social_code, "
+                "'insufficient coverage: 1 of 7 indicators' AS production_null_reason FROM range(3)")
+    con.close()
+    with pytest.raises(PublicationRefused) as refused:
+        publication_gate(thin, None)
+    message = str(refused.value)
+    assert message.startswith("publication refused, the published warehouse was left as it was: "
+                              "some_defining_code: no region has any defining code (P, I or S)")
+    assert "regiocode sources NAME --report" in message and "insufficient coverage: 1 of 7 indicators" in message

@@ -3,7 +3,7 @@
 Covered elsewhere and not repeated here: HTML escaping of data and Typst receiving data as data,
 never as markup (tests/briefings/test_render.py::test_html_escapes_a_hostile_region_name and
 ::test_typst_markup_in_a_region_name_prints_literally); spreadsheet formulas neutralised in CSV
-exports (tests/operations/test_sqlaccess.py::test_csv_neutralises_formulas); the xlsx zip-bomb guard
+exports and terminal control characters escaped (tests/operations/test_sql_output.py); the xlsx zip-bomb guard
 (dagster_project/sources/rosstat_cells.py, tests/sources/test_rosstat_fixtures.py).
 """
 

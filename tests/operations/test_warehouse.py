@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.sources.base import ImportBatch
-from dagster_project.warehouse import connect_published, load_batch, publish
+from dagster_project.warehouse import connect_published, load_batch, publish, published_record, still_published
 
 
 def _batch(value: float, release: str = "r1", release_date: date = date(2024, 1, 1)) -> ImportBatch:
@@ -84,3 +84,23 @@ def test_publish_failure_leaves_published_file(tmp_path: Path) -> None:
     with pytest.raises(duckdb.Error):
         publish(tmp_path / "missing" / "nothing.duckdb", published)
     assert published.read_bytes() == before
+
+
+def test_published_file_is_mode_0444_and_recorded_for_the_checks(tmp_path: Path) -> None:
+    """Readers own the published file: nobody may write it, and the pipeline knows what it holds from the
+    record written at publish (build, sources, rows per mart and source, which file), without opening it."""
+    work, published, record = tmp_path / "work.duckdb", tmp_path / "pub" / "regiocode.duckdb", tmp_path / "rec.json"
+    con = duckdb.connect(str(work))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.build_info AS SELECT 'b1' AS build_id, 'demo, rosstat' AS sources")
+    con.execute("CREATE TABLE marts.observations AS SELECT * FROM (VALUES ('demo'), ('demo'), ('rosstat')) v(source)")
+    con.close()
+    publish(work, published, record=record)
+    assert published.stat().st_mode & 0o777 == 0o444
+    facts = published_record(record)
+    assert facts["build_id"] == "b1" and facts["sources"] == "demo, rosstat"
+    assert facts["marts"] == {"build_info": 1, "observations": 3}
+    assert facts["observations_by_source"] == {"demo": 2, "rosstat": 1}
+    assert still_published(facts, published)
+    published.unlink()  # deleted by hand: the record no longer describes the file there (dbt must build again)
+    assert not still_published(facts, published)

@@ -68,3 +68,18 @@ def test_plausible_magnitudes(demo: pd.DataFrame) -> None:
     assert 500_000 < ru[("grp_per_capita", 2023)] < 1_500_000  # roubles
     assert 60 < ru[("life_expectancy", 2023)] < 80
     assert ru[("grp_per_capita", 2023)] > 5 * ru[("grp_per_capita", 2000)]
+
+
+def test_eu_regions_are_the_papers_in_their_seed_order(demo: pd.DataFrame) -> None:
+    """The register holds every NUTS-2 region; the demo invents data for the papers' comparison regions only, in
+    the seed's order (so the panel does not change when the register grows), and none for the UK after 2020."""
+    paper = pd.read_csv(SEEDS_DIR / "paper_regions.csv", dtype=str).region_code.tolist()
+    regions = load_register().regions
+    nuts2 = regions.loc[regions["level"] == "nuts2", "region_code"].tolist()
+    assert nuts2 == paper and len(paper) == 11
+    full = pd.read_csv(SEEDS_DIR / "regions.csv", dtype=str, keep_default_na=False)
+    assert (full["level"] == "nuts2").sum() == 334
+    drawn = set(demo["region_code"]) & set(full.loc[full["level"] == "nuts2", "region_code"])
+    assert drawn == set(paper)
+    uk = demo[demo["region_code"].isin(["UKE4", "UKD3", "UK"])]
+    assert uk["period"].max() == 2020 and demo.loc[demo["region_code"] == "DEC0", "period"].max() == 2023

@@ -17,7 +17,8 @@ from fixtures.frames import one
 
 from dagster_project.sources.base import OBSERVATION_COLUMNS, REJECT_COLUMNS, SourceError
 from dagster_project.sources.eurostat import dataset_from_filename, import_eurostat_files
-from dagster_project.sources.eurostat.mapping import RegionResolver, parse_filters
+from dagster_project.sources.eurostat.regions import RegionResolver
+from dagster_project.sources.eurostat.rules import parse_filters
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "dbt" / "seeds"
@@ -83,9 +84,9 @@ def _json_stat(
 
 
 @pytest.fixture(scope="module")
-def seeds() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def seeds() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     read = lambda name: pd.read_csv(SEEDS / name, dtype=str, keep_default_na=False)  # noqa: E731
-    regions = read("regions.csv") if (SEEDS / "regions.csv").exists() else None
+    regions = read("regions.csv")
     return read("indicator_sources_eurostat.csv"), read("nuts_correspondence.csv"), regions
 
 
@@ -100,17 +101,17 @@ _cell = one  # the single row matching the given column values (tests/fixtures/f
 
 
 def test_api_tsv_values_flags_and_mapping(tmp_path, seeds):
-    mapping, correspondence, _ = seeds
+    mapping, correspondence, regions = seeds
     path = _write(tmp_path, "estat_nama_10r_2gdp.tsv", API_TSV)
-    batch = import_eurostat_files([path], mapping, correspondence)
+    batch = import_eurostat_files([path], mapping, correspondence, regions)
     obs, rej = batch.observations, batch.rejects
     assert list(obs.columns) == list(OBSERVATION_COLUMNS)
     assert list(rej.columns) == list(REJECT_COLUMNS)
     assert len(obs) == 15 and len(rej) == 1  # 16 cells, "abc" rejected
 
-    dec = _cell(obs, region_key="DEC0", period=2022, table_code="A.EUR_HAB")
+    dec = _cell(obs, region_key="DEC0", period=2022, table_code="unit=EUR_HAB")
     assert dec.value == 39200 and dec.flag == "e" and dec.unit == "EUR_HAB"
-    assert dec.indicator_code == "grp_per_capita" and dec.indicator_key == "nama_10r_2gdp/A.EUR_HAB"
+    assert dec.indicator_code == "grp_per_capita" and dec.indicator_key == "nama_10r_2gdp/unit=EUR_HAB"
     assert dec.source == "eurostat" and dec.dataset == "nama_10r_2gdp" and dec.region_code == "DEC0"
     assert dec.cell_ref == "line 2 col 5" and dec.origin == str(path)
     assert _cell(obs, region_key="FRE1", period=2021).flag == "p"
@@ -122,19 +123,19 @@ def test_api_tsv_values_flags_and_mapping(tmp_path, seeds):
     # A geo outside the register is kept, unresolved.
     assert _cell(obs, region_key="XX99", period=2022).value == 12.5
     assert pd.isna(_cell(obs, region_key="XX99", period=2022).region_code)
-    assert _cell(obs, table_code="A.MIO_EUR", period=2019).indicator_code == "grp_total"
+    assert _cell(obs, table_code="unit=MIO_EUR", period=2019).indicator_code == "grp_total"
 
     assert rej.iloc[0].raw_value == "abc" and "not a number" in rej.iloc[0].reason
     assert rej.iloc[0].cell_ref == "line 5 col 5 (DEC0, 2022)" and rej.iloc[0].dataset == "nama_10r_2gdp"
 
 
 def test_legacy_tsv_descending_years_and_nuts2013_codes(tmp_path, seeds):
-    mapping, correspondence, _ = seeds
+    mapping, correspondence, regions = seeds
     path = _write(tmp_path, "nama_10r_2gdp.legacy2017.tsv", LEGACY_TSV)
-    obs = import_eurostat_files([path], mapping, correspondence).observations
+    obs = import_eurostat_files([path], mapping, correspondence, regions).observations
     assert len(obs) == 12
     nord = _cell(obs, region_key="FR30", period=2012)
-    assert nord.region_code == "FRE1" and nord.value == 25500 and nord.table_code == "EUR_HAB"
+    assert nord.region_code == "FRE1" and nord.value == 25500 and nord.table_code == "unit=EUR_HAB"
     assert nord.indicator_code == "grp_per_capita" and nord.cell_ref == "line 2 col 4"
     lorraine = _cell(obs, region_key="FR41", period=2013)
     assert lorraine.region_code == "FRF3" and math.isnan(lorraine.value) and lorraine.flag == "na"
@@ -145,30 +146,30 @@ def test_legacy_tsv_descending_years_and_nuts2013_codes(tmp_path, seeds):
 
 @pytest.mark.parametrize("compress", [False, True])
 def test_sdmx_csv_plain_and_gzip(tmp_path, seeds, compress):
-    mapping, correspondence, _ = seeds
+    mapping, correspondence, regions = seeds
     path = _write(tmp_path, "download.csv" + (".gz" if compress else ""), SDMX_CSV, compress)
-    batch = import_eurostat_files([path], mapping, correspondence)
+    batch = import_eurostat_files([path], mapping, correspondence, regions)
     obs = batch.observations
     assert len(obs) == 4 and batch.rejects.empty
     assert set(obs.dataset) == {"rd_e_gerdreg"}  # from DATAFLOW, not the file name
-    dec = _cell(obs, region_key="DEC0", period=2021, table_code="A.TOTAL.PC_GDP")
+    dec = _cell(obs, region_key="DEC0", period=2021, table_code="sectperf=TOTAL;unit=PC_GDP")
     assert dec.value == 1.72 and dec.flag == "p" and dec.indicator_code == "rd_expenditure_share_grp"
     assert dec.release == "2025-03-12" and str(dec.release_date) == "2025-03-12" and dec.cell_ref == "line 3"
     conf = _cell(obs, region_key="CZ08", period=2021)
     assert math.isnan(conf.value) and conf.flag == "c" and conf.region_code == "CZ08"
-    business = _cell(obs, table_code="A.BES.PC_GDP")
+    business = _cell(obs, table_code="sectperf=BES;unit=PC_GDP")
     assert business.flag == "e" and pd.isna(business.indicator_code)  # only sectperf=TOTAL is mapped
 
 
 def test_json_stat_sparse_and_dense(tmp_path, seeds):
-    mapping, correspondence, _ = seeds
+    mapping, correspondence, regions = seeds
     sparse = _write(
         tmp_path,
         "a.json",
         _json_stat({"0": 78.1, "1": 78.4, "3": 83.9}, {"1": "p", "2": "|C"}, ["2021", "2022"]),
     )
     dense = _write(tmp_path, "b.json", _json_stat([78.1, None, 83.5, 83.9], None, ["2021", "2022"]))
-    batch = import_eurostat_files([sparse, dense], mapping, correspondence)
+    batch = import_eurostat_files([sparse, dense], mapping, correspondence, regions)
     obs = batch.observations
     first = obs[obs.origin == str(sparse)]
     assert len(first) == 4
@@ -178,48 +179,48 @@ def test_json_stat_sparse_and_dense(tmp_path, seeds):
     assert _cell(first, region_key="ES21", period=2022).value == 83.9
     pl = _cell(first, region_key="PL22", period=2021)
     assert pl.indicator_code == "life_expectancy" and pl.unit == "YR" and pl.release == "2025-02-14"
-    assert pl.table_code == "A.YR.T.Y_LT1" and pl.dataset == "demo_r_mlifexp" and pl.cell_ref == "value[0]"
+    assert pl.table_code == "age=Y_LT1;sex=T;unit=YR" and pl.dataset == "demo_r_mlifexp" and pl.cell_ref == "value[0]"
     assert len(obs[obs.origin == str(dense)]) == 3  # a null in a dense array is no cell
 
 
 def test_sub_annual_periods_become_rejects(tmp_path, seeds):
-    mapping, correspondence, _ = seeds
+    mapping, correspondence, regions = seeds
     path = _write(tmp_path, "m.json", _json_stat({"0": 1.0}, {"1": "|C"}, ["2023-01", "2023-02"]))
-    batch = import_eurostat_files([path], mapping, correspondence)
+    batch = import_eurostat_files([path], mapping, correspondence, regions)
     assert batch.observations.empty and len(batch.rejects) == 2
     assert set(batch.rejects.raw_value) == {"1.0", ": |C"}
     assert all("not a year" in r for r in batch.rejects.reason)
 
 
 def test_unmapped_dataset_is_imported_without_indicator(tmp_path, seeds):
-    mapping, correspondence, _ = seeds
+    mapping, correspondence, regions = seeds
     path = _write(tmp_path, "estat_tgs00010_filtered_en.tsv", API_TSV.replace("EUR_HAB", "PC"))
-    batch = import_eurostat_files([path], mapping, correspondence)
+    batch = import_eurostat_files([path], mapping, correspondence, regions)
     assert len(batch.observations) == 15 and batch.observations.indicator_code.isna().all()
     assert set(batch.observations.dataset) == {"tgs00010"}
     assert any("not in the catalog mapping" in n for n in batch.notes)
 
 
 def test_truncated_and_malformed_files_raise(tmp_path, seeds):
-    mapping, correspondence, _ = seeds
+    mapping, correspondence, regions = seeds
     cut_tsv = _write(tmp_path, "nama_10r_2gdp.tsv", API_TSV[: API_TSV.index("12.5")])
     with pytest.raises(SourceError, match="truncated") as err:
-        import_eurostat_files([cut_tsv], mapping, correspondence)
+        import_eurostat_files([cut_tsv], mapping, correspondence, regions)
     assert str(cut_tsv) in str(err.value)
     cut_gz = tmp_path / "x.csv.gz"
     cut_gz.write_bytes(gzip.compress(SDMX_CSV.encode())[:-12])
     with pytest.raises(SourceError, match="gzip"):
-        import_eurostat_files([cut_gz], mapping, correspondence)
+        import_eurostat_files([cut_gz], mapping, correspondence, regions)
     cut_csv = _write(tmp_path, "y.csv", SDMX_CSV[:-25])
-    with pytest.raises(SourceError, match="fewer than the header"):
-        import_eurostat_files([cut_csv], mapping, correspondence)
+    with pytest.raises(SourceError, match=r"line 5 has 5 fields, the header has 10 \(the content is truncated\)"):
+        import_eurostat_files([cut_csv], mapping, correspondence, regions)
     html = _write(tmp_path, "z.tsv", "<html><body>Service unavailable</body></html>")
     with pytest.raises(SourceError, match="XML/HTML"):
-        import_eurostat_files([html], mapping, correspondence)
+        import_eurostat_files([html], mapping, correspondence, regions)
 
 
 def test_directory_and_sidecar(tmp_path, seeds):
-    mapping, correspondence, _ = seeds
+    mapping, correspondence, regions = seeds
     folder = tmp_path / "nama_10r_2gdp"
     folder.mkdir()
     data = _write(folder, "nama_10r_2gdp_2024-04-25_p01.tsv.gz", API_TSV, compress=True)
@@ -230,7 +231,7 @@ def test_directory_and_sidecar(tmp_path, seeds):
         "retrieved_at": "2024-05-01T10:00:00",
     }
     (folder / (data.name + ".meta.json")).write_text(json.dumps(meta))
-    obs = import_eurostat_files([tmp_path], mapping, correspondence).observations
+    obs = import_eurostat_files([tmp_path], mapping, correspondence, regions).observations
     assert len(obs) == 15
     assert set(obs.origin) == {meta["url"]} and set(obs.release) == {"2024-04-25"}
     assert set(obs.retrieved_at) == {pd.Timestamp("2024-05-01T10:00:00")}
@@ -241,7 +242,7 @@ def test_region_resolution(seeds):
     resolver = RegionResolver(correspondence, regions)
     assert resolver.resolve("FR30") == "FRE1" and resolver.resolve("FR41") == "FRF3"
     assert resolver.resolve("UKD3") == "UKD3" and resolver.resolve("DEA5") == "DEA5"
-    assert resolver.resolve("AT13") is None
+    assert resolver.resolve("XX13") is None
     # A reused code resolves by the release date; the register's own codes resolve to themselves.
     reused = pd.DataFrame(
         {
@@ -282,11 +283,9 @@ def test_seeds_cover_the_catalog_and_the_register(seeds):
         else:
             # either no regional series exists, or dbt derives it from mapped components
             assert "no regional series" in row.note or "derived in dbt" in row.note, row.indicator_code
-    assert (correspondence.region_code != "").all()
-    if regions is not None:
-        eu = regions[regions.country.isin(["DE", "FR", "UK", "BE", "PL", "CZ", "ES"])]
-        resolver = RegionResolver(correspondence)  # without the register: the seed alone suffices
-        assert all(resolver.resolve(code) == code for code in eu.region_code), "register code not in seed"
+    nuts = regions[regions.country != "RU"]
+    resolver = RegionResolver(correspondence, regions)
+    assert all(resolver.resolve(code) == code for code in nuts.region_code), "a register code does not resolve"
 
 
 @needs_shared
@@ -296,13 +295,13 @@ def test_real_api_tsv(seeds):
     obs = batch.observations
     assert len(obs) == 12453 * 23 and batch.rejects.empty
     assert set(obs.dataset) == {"nama_10r_3gdp"} and obs.indicator_code.isna().all()  # not mapped
-    dec = _cell(obs, region_key="DEC0", table_code="A.EUR_HAB", period=2022)
+    dec = _cell(obs, region_key="DEC0", table_code="unit=EUR_HAB", period=2022)
     assert (dec.region_code, dec.value, dec.flag, dec.cell_ref) == ("DEC0", 39200.0, "e", "line 600 col 24")
-    assert _cell(obs, region_key="DEC0", table_code="A.EUR_HAB", period=2000).value == 23900
-    fre = _cell(obs, region_key="FRE1", table_code="A.EUR_HAB", period=2021)
+    assert _cell(obs, region_key="DEC0", table_code="unit=EUR_HAB", period=2000).value == 23900
+    fre = _cell(obs, region_key="FRE1", table_code="unit=EUR_HAB", period=2021)
     assert (fre.region_code, fre.value, fre.flag) == ("FRE1", 29900.0, "p")
-    assert _cell(obs, region_key="FRE1", table_code="A.MIO_EUR", period=2022).value == 129427.04
-    assert _cell(obs, region_key="EL", table_code="A.EUR_HAB", period=2010).flag == "b"
+    assert _cell(obs, region_key="FRE1", table_code="unit=MIO_EUR", period=2022).value == 129427.04
+    assert _cell(obs, region_key="EL", table_code="unit=EUR_HAB", period=2010).flag == "b"
     assert not (obs.region_key.str.startswith("UK")).any()  # NUTS 2021: no UK rows
     assert obs.flag.value_counts().to_dict() == {"na": 17925, "e": 13545, "p": 3747, "b": 3390, "d": 12}
 
@@ -313,7 +312,7 @@ def test_real_legacy_tsv(seeds):
     obs = import_eurostat_files(
         [SHARED / "nama_10r_2gdp.legacy2017.tsv"], mapping, correspondence, regions
     ).observations
-    gdp = obs[obs.table_code == "EUR_HAB"]
+    gdp = obs[obs.table_code == "unit=EUR_HAB"]
     assert set(gdp.indicator_code) == {"grp_per_capita"}
     nord = _cell(gdp, region_key="FR30", period=2014)
     assert (nord.region_code, nord.value, nord.cell_ref) == ("FRE1", 25700.0, "line 184 col 2")
@@ -322,7 +321,7 @@ def test_real_legacy_tsv(seeds):
     assert (uk.region_code, uk.value) == ("UKE4", 29100.0)
     assert _cell(gdp, region_key="UKE4", period=2000).value == 24700
     assert _cell(gdp, region_key="DEC0", period=2000).value == 24000
-    assert _cell(obs, region_key="UKE4", table_code="MIO_EUR", period=2014).value == 65882
+    assert _cell(obs, region_key="UKE4", table_code="unit=MIO_EUR", period=2014).value == 65882
     finland = _cell(gdp, region_key="FIZ", period=2013)  # ": e" -> missing, not available
     assert math.isnan(finland.value) and finland.flag == "na"
     assert set(obs[obs.region_code.isin(["DEC0", "FRE1", "UKE4"])].region_key) == {"DEC0", "FR30", "UKE4"}
@@ -330,19 +329,17 @@ def test_real_legacy_tsv(seeds):
 
 @needs_shared
 def test_real_sdmx_csv_and_json_stat_edge_cases(seeds):
-    mapping, correspondence, _ = seeds
-    csv_batch = import_eurostat_files([SHARED / "pat_ep_rtot.first50lines.csv"], mapping, correspondence)
+    mapping, correspondence, regions = seeds
+    csv_batch = import_eurostat_files([SHARED / "pat_ep_rtot.first50lines.csv"], mapping, correspondence, regions)
     obs = csv_batch.observations
     assert len(obs) == 49 and set(obs.dataset) == {"pat_ep_rtot"}
     at = _cell(obs, region_key="AT", period=2012)
     assert (at.value, at.flag, at.unit, at.release) == (5.062, "p", "GDP_BEUR", "2016-04-29")
-    confidential = import_eurostat_files(
-        [SHARED / "sts-inpr-m-ie-confidential.json"], mapping, correspondence
-    )
+    confidential = import_eurostat_files([SHARED / "sts-inpr-m-ie-confidential.json"], mapping, correspondence, regions)
     assert confidential.observations.empty and len(confidential.rejects) == 6  # monthly, all |C
     assert set(confidential.rejects.raw_value) == {": |C"} and set(confidential.rejects.release) == {
         "2026-08-01"
     }
-    empty = import_eurostat_files([SHARED / "nama-10-gdp-de-since-2030.json"], mapping, correspondence)
+    empty = import_eurostat_files([SHARED / "nama-10-gdp-de-since-2030.json"], mapping, correspondence, regions)
     assert empty.observations.empty and empty.rejects.empty
     assert any("empty" in n for n in empty.notes)

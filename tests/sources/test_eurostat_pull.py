@@ -287,16 +287,17 @@ def api():
 
 
 @pytest.fixture(scope="module")
-def seeds() -> tuple[pd.DataFrame, pd.DataFrame]:
+def seeds() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     read = lambda name: pd.read_csv(SEEDS / name, dtype=str, keep_default_na=False)  # noqa: E731
     mapping = read("indicator_sources_eurostat.csv")
     # Only the two datasets the stand-in serves (the real seed names 17).
     mapping = mapping[mapping.dataset.isin(["nama_10r_2gdp", "rd_e_gerdreg"])].reset_index(drop=True)
-    return mapping, read("nuts_correspondence.csv")
+    return mapping, read("nuts_correspondence.csv"), read("regions.csv")
 
 
 def pull(api: FakeEurostat, tmp_path: Path, seeds, **kwargs):
-    mapping, correspondence = seeds
+    mapping, correspondence, regions = seeds
+    kwargs.setdefault("regions", regions)
     kwargs.setdefault("geos", ["DEC0", "FRE1", "UKE4", "DE"])
     kwargs.setdefault("backoff", 0.0)
     return pull_eurostat(
@@ -336,7 +337,7 @@ def test_full_pull(api, tmp_path, seeds):
     assert _cell(gdp, region_key="DE", period=2022, unit="MIO_EUR").indicator_code == "grp_total"
     gerd = obs[obs.dataset == "rd_e_gerdreg"]
     # Only sectperf=TOTAL & unit=PC_GDP is asked for; CZ08 is not in the geo list.
-    assert len(gerd) == 2 and set(gerd.table_code) == {"A.TOTAL.PC_GDP"}
+    assert len(gerd) == 2 and set(gerd.table_code) == {"sectperf=TOTAL;unit=PC_GDP"}
     assert _cell(gerd, region_key="FRE1").flag == "e" and _cell(gerd, region_key="DEC0").value == 1.72
     assert set(gerd.release) == {"2025-03-12"}
     # The stand-in sent gzip bodies without Content-Encoding, as Eurostat does.
@@ -488,7 +489,7 @@ def test_toc_unavailable_falls_back_to_last_update_column(api, tmp_path, seeds):
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"real Eurostat samples not found at {SHARED}")
 def test_real_sdmx_csv_sample_served(api, tmp_path, seeds):
     """The real pat_ep_rtot download, served gzipped at its API path, for a mapping that names it."""
-    mapping, correspondence = seeds
+    mapping, correspondence, _ = seeds
     api.raw_bodies["pat_ep_rtot"] = (SHARED / "pat_ep_rtot.first50lines.csv").read_bytes()
     api.datasets["pat_ep_rtot"] = Dataset("pat_ep_rtot", ("freq", "unit", "geo"), {}, "", "29.04.2016")
     extra = pd.DataFrame(
@@ -523,15 +524,16 @@ def test_real_sdmx_csv_sample_served(api, tmp_path, seeds):
 
 
 def test_unreachable_server_names_dataset_and_url(tmp_path, seeds):
-    mapping, correspondence = seeds
+    mapping, correspondence, _ = seeds
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}{PREFIX}"
-    with pytest.raises(SourceError, match=r"nama_10r_2gdp: http://127\.0\.0\.1:\d+/.*ConnectError"):
+    with pytest.raises(SourceError, match=r"nama_10r_2gdp: http://127\.0\.0\.1:\d+/.*ConnectError") as err:
         pull_eurostat(
             mapping, correspondence, base, tmp_path / "s.json", tmp_path / "d", retries=0, timeout=2
         )
+    assert err.value.transient is True  # a network failure may pass: the failure policy may retry it
 
 
 def test_request_keys_splits_and_retry_after():

@@ -1,13 +1,20 @@
 """The bundled demo source: a deterministic synthetic panel in the raw contract.
 
-It covers the real register (Russia's 85 subjects, its districts and the federal total, the EU
-comparison regions) and every indicator of the default catalog, 2000-2023, with plausible
+It covers the real register's Russian territories (85 subjects, the districts and the federal total) and the
+papers' European comparison regions (seed ``paper_regions``: West Yorkshire, Nord-Pas-de-Calais, Saarland and
+eight old industrial regions of the same kind, with their NUTS-1 regions and countries), and every indicator of
+the default catalog, 2000-2023 (a territory's years within its ``valid_from``/``valid_to``), with plausible
 magnitudes and trends, some missing cells, confidential and preliminary flags, and one indicator
 released twice (a revision). It is *synthetic*: every figure is invented by a seeded random
 generator, and everything made from it is labelled "synthetic demo data".
 
 The generator is vectorised (numpy over regions x years x indicators) so it can also build the
 large panels used by the benchmarks (``generate_panel`` takes any register).
+
+Why not every NUTS-2 region of the register (334): the demo shows the product on the regions the papers compare,
+and inventing data for 300 more would triple the demo refresh (about 4 times as many briefings to render)
+without showing anything new; the register's other regions are filled by a real Eurostat refresh. The papers'
+regions are drawn in the order of their seed, so the panel does not change when the register grows.
 """
 
 from __future__ import annotations
@@ -82,8 +89,18 @@ class DemoRegister:
 
 
 def load_register(seeds_dir: Path | None = None) -> DemoRegister:
-    """The register and catalog seeds the panel is drawn for (``seeds_dir``: another project's seeds)."""
-    return DemoRegister(regions=read_seed("regions", seeds_dir), indicators=read_seed("indicators", seeds_dir))
+    """The register and catalog seeds the panel is drawn for (``seeds_dir``: another project's seeds): the
+    register cut to the demo's territories (:func:`demo_regions`)."""
+    regions = demo_regions(read_seed("regions", seeds_dir), read_seed("paper_regions", seeds_dir))
+    return DemoRegister(regions=regions, indicators=read_seed("indicators", seeds_dir))
+
+
+def demo_regions(regions: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
+    """The register rows the demo draws for: every territory but the NUTS-2 regions, and of those the papers'
+    (seed ``paper_regions``), last and in that seed's order (the order of the seeded draws)."""
+    nuts2 = regions["level"] == "nuts2"
+    chosen = regions[nuts2].set_index("region_code").reindex(paper["region_code"]).dropna(subset=["level"])
+    return pd.concat([regions[~nuts2], chosen.reset_index()], ignore_index=True)[list(regions.columns)]
 
 
 def demo_batch(
@@ -178,7 +195,7 @@ def generate_panel(regions: pd.DataFrame, indicators: pd.DataFrame, years: list[
     panel = _drop_out_of_validity(panel, leaves)
     panel = _apply_gaps_and_flags(panel, rng)
     panel = pd.concat([panel, _aggregates(panel, regions, catalog)], ignore_index=True)
-    return _with_releases(panel, rng)
+    return _drop_after_validity(_with_releases(panel, rng), regions)
 
 
 def _long_frame(leaves: pd.DataFrame, years: np.ndarray, code: str, arr: np.ndarray,
@@ -201,6 +218,14 @@ def _drop_out_of_validity(panel: pd.DataFrame, leaves: pd.DataFrame) -> pd.DataF
     valid_from = pd.to_numeric(leaves.set_index("region_code")["valid_from"], errors="coerce").fillna(0)
     starts = panel["region_code"].map(valid_from)
     return panel[panel["period"] >= starts].reset_index(drop=True)
+
+
+def _drop_after_validity(panel: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
+    """Nor after it left its classification (the United Kingdom's NUTS regions after 2020). Applied last, once
+    every value is drawn, so that no other territory's draws move."""
+    valid_to = pd.to_numeric(regions.set_index("region_code")["valid_to"], errors="coerce")
+    ends = panel["region_code"].map(valid_to).fillna(9999)
+    return panel[panel["period"] <= ends].reset_index(drop=True)
 
 
 def _apply_gaps_and_flags(panel: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:

@@ -5,7 +5,8 @@
   order of the dataset's data structure (DSD): :func:`parse_dsd` reads it.
 * ``compressed=true`` bodies are gzip without a Content-Encoding header: detected by magic bytes.
 * 429 and 5xx are retried with exponential backoff, honouring ``Retry-After``; connection
-  errors and timeouts too (:class:`Fetcher`).
+  errors and timeouts too (:class:`Fetcher`). When they persist, :class:`NetworkError` (``transient``) is
+  raised; a body that cannot be read is a content error (``transient = False``), never retried.
 * 413 ``EXTRACTION_TOO_BIG``: the request is split, first by halving the geo list, then by
   halving the time range (``startPeriod``/``endPeriod``), and the pieces are merged.
 * No ETag: the table of contents (``{base}/catalogue/toc/txt?lang=en``, :func:`parse_toc`) gives each
@@ -89,6 +90,13 @@ class Part:
     empty: bool = False
 
 
+class NetworkError(SourceError):
+    """The API could not be reached or kept failing (timeouts, lost connections, HTTP 429/5xx) after the
+    fetcher's own retries: worth trying again later, so the failure policy may retry the step."""
+
+    transient = True
+
+
 class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -149,9 +157,9 @@ class Fetcher:
                         )
                     return response
         except _Retryable as exc:
-            raise SourceError(f"{what}: {url} failed after {self.retries + 1} attempts: {exc}") from exc
+            raise NetworkError(f"{what}: {url} failed after {self.retries + 1} attempts: {exc}") from exc
         except httpx.TransportError as exc:
-            raise SourceError(
+            raise NetworkError(
                 f"{what}: {url} failed after {self.retries + 1} attempts: {type(exc).__name__}: {exc}"
             ) from exc
         raise AssertionError("unreachable")

@@ -1,28 +1,37 @@
-"""From Eurostat cells to the raw contract: decode values and flags, resolve regions and indicators.
+"""From a parsed Eurostat file to the raw contract: values, flags, the release, regions and indicators.
 
-Kept apart from the format readers so that TSV, SDMX-CSV and JSON-stat are decoded by the same
-rules:
+One set of rules for every format (:mod:`.tsv`, :mod:`.sdmx_csv`, :mod:`.jsonstat`):
 
-* a value is a number, or missing (``:`` / empty) with the reason in the flag: ``c``
-  confidential, ``none`` not applicable (Eurostat's ``z``), otherwise ``na``;
-* flag letters of a published value are kept as Eurostat wrote them (``p``, ``e``, ``b``, ``bp``,
-  ``d``...), lower-cased; a confidentiality status other than ``F`` (free) adds ``c``;
-* only yearly periods fit ``raw.observations.period``; a monthly/quarterly cell becomes a reject
-  saying so, as does a value that is not a number.
+* **Values.** A value is a finite decimal number (``1234``, ``-0.5``, ``1.2e3``) below :data:`MAX_ABS_VALUE` in
+  magnitude, or missing (``:`` or empty, the reason in the flag: ``c`` confidential, ``none`` for Eurostat's
+  ``z`` not applicable, else ``na``). Anything else is a reject with the text as published and the reason:
+  not a number (``12,5``, ``abc``), not a finite number (``inf``, ``Infinity``, ``NaN``, ``1e309``), out of
+  range (``1e16``), an empty TSV cell, a period that is not a year (``2023-01``: ``raw.observations`` holds
+  yearly periods), a row without a geo code.
+* **Flags.** Eurostat's letters of a published value are kept, lower-cased (``p``, ``e``, ``b``, ``bp``, ``d``);
+  a confidentiality status other than ``F`` (free) adds ``c``.
+* **The release** is, in order: the one the caller knows (the table of contents of a pull, the ``.meta.json``
+  sidecar written at download), the one the content states (SDMX-CSV ``LAST UPDATE``, JSON-stat ``updated``),
+  else the format's era: an API-format file that states none is ordered as of
+  :data:`~.parsed.API_ERA_START` (when that format began; the file can hold no older state of the data), a
+  retired bulk-download file gets no release date (it predates every API file, and a missing date orders
+  before every dated release). An undated file's release label says so and names the file. Never a file's
+  modification time.
+* **Series and indicators** (:mod:`.rules`): ``table_code`` is the series key ``dim=code;…`` (defaults left
+  out), ``indicator_key`` ``<dataset>/<series key>``; both are the same in every release. ``indicator_code`` is
+  the catalog indicator of the rule that takes the series. A rule that cannot apply to the file becomes a
+  reject (``mapping of <indicator> cannot apply …``) and a warning on the console.
+* **Regions** (:mod:`.regions`): ``region_key`` is the geo as published, ``region_code`` the register code
+  through the NUTS correspondence of the release's date; rows are never dropped for an unresolved geo.
 
-Regions: the geo code as published is kept in ``region_key``; ``region_code`` is the register's
-code through the NUTS correspondence seed (so FR30 of NUTS 2013 becomes FRE1), else the geo
-itself when the register has it (or as an alias), else null. Rows are never dropped for it.
-
-Indicators: a series gets the catalog ``indicator_code`` of the mapping row of its dataset whose
-filters (``dim=code;dim=code``; ``+`` separates alternatives) all match its dimension codes.
-Values stay as published; the seed's ``scale`` converts them to the catalog unit in staging.
+Shapes: :func:`raw_from_bytes` takes a body and returns frames with the columns of
+:data:`~dagster_project.sources.base.OBSERVATION_COLUMNS` / ``REJECT_COLUMNS``, notes, and the parsed table.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -34,159 +43,40 @@ from dagster_project.sources.base import (
     OBSERVATION_COLUMNS,
     REJECT_COLUMNS,
     ImportBatch,
-    SourceError,
     empty_frame,
 )
-from dagster_project.sources.eurostat.formats import ParsedTable, parse_bytes
+from dagster_project.sources.eurostat.formats import parse_bytes
+from dagster_project.sources.eurostat.parsed import API_ERA_START, ERA_BULK, ContentError, ParsedTable
+from dagster_project.sources.eurostat.regions import RegionResolver
+from dagster_project.sources.eurostat.rules import MappingRule, match_series, series_key
 
 SOURCE = "eurostat"
+LOG = logging.getLogger("dagster_project.sources.eurostat")
 YEAR = re.compile(r"\d{4}")
-MISSING_TOKENS = ("", ":", "NaN", "nan")
+MISSING_TOKENS = ("", ":")
+NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"}
+MAX_ABS_VALUE = 1e15  # no regional statistic comes near it (the EU's GDP is about 1.7e7 million euro)
 FREE_CONF_STATUS = ("", "F")
+UNDATED = "release not stated"
 
 
 @dataclass(frozen=True)
-class MappingRule:
-    """One row of ``indicator_sources_eurostat``: which series of a dataset is which indicator."""
+class Release:
+    """A release as the raw contract records it: ``label`` (``release``) and ``day`` (``release_date``)."""
 
-    indicator_code: str
-    dataset: str
-    filters: dict[str, frozenset[str]]
-    unit_as_published: str | None
-    scale: float
+    label: str | None
+    day: date | None
+    stated: bool  # False: inferred from the format's era
 
 
-def parse_filters(text: object) -> dict[str, frozenset[str]]:
-    """``"unit=EUR_HAB;sex=T"`` -> ``{"unit": {"EUR_HAB"}, "sex": {"T"}}``; ``a+b`` means a or b."""
-    out: dict[str, frozenset[str]] = {}
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return out
-    for part in str(text).split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" not in part:
-            raise ValueError(f"filter {part!r} is not dimension=code")
-        dim, codes = part.split("=", 1)
-        out[dim.strip()] = frozenset(c.strip() for c in codes.split("+") if c.strip())
-    return out
-
-
-def load_rules(mapping: pd.DataFrame) -> list[MappingRule]:
-    """The mapping seed's rows that name a dataset (rows without one document a gap)."""
-    rules: list[MappingRule] = []
-    if mapping is None or mapping.empty:
-        return rules
-    for row in mapping.fillna("").astype(str).to_dict("records"):
-        dataset = row.get("dataset", "").strip().lower()
-        if not dataset:
-            continue
-        scale_text = row.get("scale", "").strip()
-        rules.append(
-            MappingRule(
-                indicator_code=row["indicator_code"].strip(),
-                dataset=dataset,
-                filters=parse_filters(row.get("filters", "")),
-                unit_as_published=row.get("unit_as_published", "").strip() or None,
-                scale=float(scale_text) if scale_text else 1.0,
-            )
-        )
-    return rules
-
-
-def match_series(
-    dataset: str, series: dict[str, dict[str, str]], rules: Iterable[MappingRule]
-) -> tuple[dict[str, MappingRule], list[str]]:
-    """Series key -> the mapping rule it satisfies, plus notes about rules that cannot apply."""
-    own = [r for r in rules if r.dataset == dataset]
-    notes: list[str] = []
-    matched: dict[str, MappingRule] = {}
-    if not own or not series:
-        return matched, notes
-    dims = set().union(*(set(d) for d in series.values()))
-    for rule in own:
-        missing = sorted(set(rule.filters) - dims)
-        if missing:
-            notes.append(
-                f"{dataset}: mapping of {rule.indicator_code} filters on {missing}, which the data "
-                f"does not have (dimensions {sorted(dims)}); no indicator assigned by it"
-            )
-    for key, codes in series.items():
-        hits = [r for r in own if all(codes.get(d) in allowed for d, allowed in r.filters.items())]
-        if hits:
-            matched[key] = hits[0]
-        if len(hits) > 1:
-            notes.append(
-                f"{dataset}: series {key} matches {', '.join(h.indicator_code for h in hits)}; "
-                f"kept {hits[0].indicator_code}"
-            )
-    return matched, notes
-
-
-class RegionResolver:
-    """Geo code as published -> register code, through the NUTS correspondence and the register."""
-
-    def __init__(self, correspondence: pd.DataFrame | None, regions: pd.DataFrame | None = None) -> None:
-        self._by_code: dict[str, list[tuple[str, date | None, date | None]]] = {}
-        if correspondence is not None and not correspondence.empty:
-            for row in correspondence.fillna("").astype(str).to_dict("records"):
-                code, target = row["nuts_code"].strip(), row["region_code"].strip()
-                if code and target:
-                    self._by_code.setdefault(code, []).append(
-                        (target, _to_date(row.get("valid_from")), _to_date(row.get("valid_to")))
-                    )
-        self._register: set[str] = set()
-        self._aliases: dict[str, str] = {}
-        if regions is not None and not regions.empty:
-            self._register = set(regions["region_code"].dropna().astype(str).str.strip())
-            if "aliases" in regions.columns:
-                self._aliases = _alias_map(regions)
-
-    def resolve(self, geo: str, on: date | None = None) -> str | None:
-        """The register code for ``geo``; ``on`` (the release date) settles a reused code."""
-        candidates = self._by_code.get(geo)
-        if candidates:
-            targets = {t for t, _, _ in candidates}
-            if len(targets) == 1:
-                return targets.pop()
-            if on is not None:
-                dated = {
-                    t
-                    for t, start, end in candidates
-                    if (start is None or start <= on) and (end is None or on <= end)
-                }
-                if len(dated) == 1:
-                    return dated.pop()
-            return None
-        if geo in self._register:
-            return geo
-        return self._aliases.get(geo)
-
-    def resolve_many(self, geos: Iterable[str], on: date | None = None) -> dict[str, str | None]:
-        return {g: self.resolve(g, on) for g in geos}
-
-
-def _alias_map(regions: pd.DataFrame) -> dict[str, str]:
-    """Aliases that are unambiguous (one register code each)."""
-    seen: dict[str, set[str]] = {}
-    for code, aliases in zip(
-        regions["region_code"].astype(str), regions["aliases"].fillna("").astype(str), strict=True
-    ):
-        for alias in aliases.split("|"):
-            alias = alias.strip()
-            if alias:
-                seen.setdefault(alias, set()).add(code.strip())
-    return {a: next(iter(c)) for a, c in seen.items() if len(c) == 1}
-
-
-def _to_date(text: object) -> date | None:
-    value = "" if text is None else str(text).strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
+def release_of(table: ParsedTable, stated: date | None, name: str) -> Release:
+    """The release of ``table``: ``stated`` (caller, sidecar), else the content's, else the format's era."""
+    day = stated or table.release
+    if day is not None:
+        return Release(day.isoformat(), day, True)
+    if table.era == ERA_BULK:
+        return Release(f"{UNDATED} (bulk download, before {API_ERA_START:%Y-%m}): {name}", None, False)
+    return Release(f"{UNDATED} (API download, {API_ERA_START:%Y-%m} or later): {name}", API_ERA_START, False)
 
 
 @dataclass(frozen=True)
@@ -195,48 +85,75 @@ class Provenance:
 
     dataset: str
     origin: str
-    release: str | None
-    release_date: date | None
+    release: Release
     retrieved_at: pd.Timestamp
 
 
 def to_raw(
     table: ParsedTable, prov: Provenance, rules: list[MappingRule], resolver: RegionResolver
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Observations and rejects (raw contract columns) for one parsed table."""
+    """Observations and rejects (raw contract columns) and notes for one parsed table."""
+    matching = match_series(prov.dataset, table.series, table.dimensions, rules)
+    notes = list(matching.notes)
+    rule_rejects = _unusable_rules(matching.unusable, table, prov)
     cells = table.cells
-    matched, notes = match_series(prov.dataset, table.series, rules)
     if cells.empty:
-        return _empty(OBSERVATION_COLUMNS), _empty(REJECT_COLUMNS), notes
-    value, flag, bad_value = decode_values(cells["value_text"], cells["flag_text"], cells["conf_text"])
-    time = _text(cells["time"])
-    labels, uniques = pd.factorize(time)  # a few dozen distinct periods: test each once
-    yearly = np.array([bool(YEAR.fullmatch(str(u))) for u in uniques], dtype=bool)[labels]
-    reject = bad_value | ~yearly
-    keep = ~reject
-    obs = _observations(cells[keep], value[keep], flag[keep], time[keep], table, prov, matched, resolver)
-    rej = _rejects(cells[reject], bad_value[reject], time[reject], prov)
-    if reject.any():
-        notes.append(f"{prov.origin}: {int(reject.sum())} cells rejected (see raw.rejects)")
-    return obs, rej, notes
+        return empty_frame(OBSERVATION_COLUMNS), rule_rejects, notes
+    value, flag, reason = decode_values(cells)
+    keep = pd.isna(reason)
+    obs = _observations(cells[keep], value[keep], flag[keep], table, prov, matching.matched, resolver, notes)
+    rej = _rejects(cells[~keep], reason[~keep], table, prov)
+    if (~keep).any():
+        notes.append(f"{prov.origin}: {int((~keep).sum())} cells rejected (see raw.rejects)")
+    return obs, pd.concat([r for r in (rule_rejects, rej) if not r.empty] or [rej], ignore_index=True), notes
 
 
-def decode_values(
-    value_text: pd.Series, flag_text: pd.Series, conf_text: pd.Series
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Numbers, contract flags and a 'not a number' mask, over all cells at once."""
-    text = _text(value_text)  # readers strip the text
+def decode_values(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numbers, contract flags, and per cell None or the reason it is rejected (module docstring), vectorised."""
+    text = _text(cells["value_text"])
     missing = text.isin(MISSING_TOKENS).to_numpy()
+    # pandas reads exactly the decimal numbers as finite floats; what it reads as inf or nan, or not at all, is
+    # either a spelled-out non-finite value (inf, Infinity, NaN) or an overflow (1e309), or not a number.
     numbers = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float, copy=True)
-    bad_value = ~missing & np.isnan(numbers)
-    numbers[missing] = np.nan
-    flags = [
-        _letters(f, c) for f, c in zip(_text(flag_text).tolist(), _text(conf_text).tolist(), strict=True)
-    ]
-    flag = np.array(
-        [_contract_flag(f, gone) for f, gone in zip(flags, missing.tolist(), strict=True)], dtype=object
-    )
-    return numbers, flag, bad_value
+    finite = np.isfinite(numbers)
+    infinite = ~missing & np.isinf(numbers)
+    for i in np.flatnonzero(~missing & ~finite & ~infinite):
+        infinite[i] = text.iat[i].strip().lower() in NON_FINITE
+    with np.errstate(invalid="ignore"):
+        too_large = finite & (np.abs(numbers) >= MAX_ABS_VALUE)
+    numeric = finite | infinite
+    times = _text(cells["time"])
+    labels, uniques = pd.factorize(times)  # a few dozen distinct periods: test each once
+    yearly = np.array([bool(YEAR.fullmatch(str(u))) for u in uniques], dtype=bool)[labels]
+    reason = np.full(len(cells), None, dtype=object)
+    bad = ~missing & ~numeric
+    for i in np.flatnonzero(bad | infinite | too_large | ~yearly | (_text(cells["geo"]) == "").to_numpy()
+                            | cells["problem"].notna().to_numpy()):
+        reason[i] = _reason(cells["problem"].iat[i], times.iat[i], cells["geo"].iat[i], text.iat[i],
+                            bool(bad[i]), bool(infinite[i]), bool(too_large[i]), bool(yearly[i]))
+    numbers[missing | ~numeric | infinite | too_large] = np.nan
+    # A few distinct (flag, status, missing) combinations: decode each once.
+    combos = _text(cells["flag_text"]) + "\x1f" + _text(cells["conf_text"]) + np.where(missing, "\x1f1", "\x1f0")
+    labels, unique = pd.factorize(combos.to_numpy(dtype=object))
+    decoded = [_contract_flag(_letters(f, c), gone == "1") for f, c, gone in (u.split("\x1f") for u in unique)]
+    flag = np.array(decoded + [None], dtype=object)[labels]
+    return numbers, flag, reason
+
+
+def _reason(problem: object, period: str, geo: object, text: str, bad: bool, infinite: bool, too_large: bool,
+            yearly: bool) -> str:
+    """Why one cell is rejected, the first that applies."""
+    if isinstance(problem, str) and problem:
+        return problem
+    if not yearly:
+        return f"period {period} is not a year; raw.observations holds yearly periods only"
+    if not str(geo or "").strip():
+        return "the row names no geo code (territory)"
+    if infinite:
+        return f"value {text!r} is not a finite number"
+    if too_large:
+        return f"value {text!r} is out of range: its magnitude is {MAX_ABS_VALUE:.0e} or more (a corrupt cell?)"
+    return f"value {text!r} is not a number (expected a number with a decimal point, or ':')"
 
 
 @lru_cache(maxsize=4096)
@@ -257,7 +174,7 @@ def _contract_flag(letters: str, missing: bool) -> str | None:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Text as plain Python strings (object dtype): no Arrow round trips on hot paths."""
+    """Text as plain Python strings (object dtype), '' for null: no Arrow round trips on hot paths."""
     return series.astype(object).where(series.notna(), "")
 
 
@@ -265,103 +182,111 @@ def _observations(
     cells: pd.DataFrame,
     value: np.ndarray,
     flag: np.ndarray,
-    time: pd.Series,
     table: ParsedTable,
     prov: Provenance,
     matched: dict[str, MappingRule],
     resolver: RegionResolver,
+    notes: list[str],
 ) -> pd.DataFrame:
     if cells.empty:
-        return _empty(OBSERVATION_COLUMNS)
+        return empty_frame(OBSERVATION_COLUMNS)
     n = len(cells)
-    series_key = cells["series_key"].to_numpy(dtype=object)
-    geo = cells["geo"].to_numpy(dtype=object)
-    keys, key_inverse = np.unique(series_key.astype(str), return_inverse=True)
-    geos, geo_inverse = np.unique(geo.astype(str), return_inverse=True)
-    regions = resolver.resolve_many(geos.tolist(), prov.release_date)
-    per_key = {
-        k: (
-            matched[k].indicator_code if k in matched else None,
-            _unit(table.series.get(k, {}), matched.get(k)),
-            f"{prov.dataset}/{k}",
-        )
+    key_inverse, keys = pd.factorize(cells["series_key"].to_numpy(dtype=object))
+    geo_inverse, geos = pd.factorize(cells["geo"].to_numpy(dtype=object))
+    regions = resolver.resolve_many(geos.tolist(), prov.release.day)
+    notes.extend(_unresolved_note(prov.origin, regions, resolver))
+    named = [series_key(table.series.get(k, {})) for k in keys.tolist()]
+    per_key = [
+        (matched[k].indicator_code if k in matched else None, _unit(table.series.get(k, {}), matched.get(k)))
         for k in keys.tolist()
-    }
-    indicator = np.array([per_key[k][0] for k in keys.tolist()], dtype=object)
-    unit = np.array([per_key[k][1] for k in keys.tolist()], dtype=object)
-    indicator_key = np.array([per_key[k][2] for k in keys.tolist()], dtype=object)
-    region = np.array([regions[g] for g in geos.tolist()], dtype=object)
+    ]
 
-    def text(values: object) -> pd.Series:
+    def column(values: object) -> pd.Series:
         array = np.empty(n, dtype=object)
         array[:] = values
         return pd.Series(array, dtype=object)
 
-    return pd.DataFrame(
-        {
-            "source": text(SOURCE),
-            "dataset": text(prov.dataset),
-            "table_code": text(series_key),
-            "region_key": text(geo),
-            "region_code": text(region[geo_inverse]),
-            "indicator_key": text(indicator_key[key_inverse]),
-            "indicator_code": text(indicator[key_inverse]),
-            "period": time.to_numpy(dtype=object).astype(np.int64),
-            "value": value,
-            "flag": text(flag),
-            "unit": text(unit[key_inverse]),
-            "release": text(prov.release),
-            "release_date": text(prov.release_date),
-            "retrieved_at": pd.Series(pd.Timestamp(prov.retrieved_at), index=range(n)),
-            "origin": text(prov.origin),
-            "cell_ref": text(cells["cell_ref"].to_numpy(dtype=object)),
-        }
-    )
+    return pd.DataFrame({
+        "source": column(SOURCE),
+        "dataset": column(prov.dataset),
+        "table_code": column(np.array(named, dtype=object)[key_inverse]),
+        "region_key": column(np.asarray(geos, dtype=object)[geo_inverse]),
+        "region_code": column(np.array([regions[g] for g in geos.tolist()], dtype=object)[geo_inverse]),
+        "indicator_key": column(np.array([f"{prov.dataset}/{k}" for k in named], dtype=object)[key_inverse]),
+        "indicator_code": column(np.array([p[0] for p in per_key], dtype=object)[key_inverse]),
+        "period": cells["time"].to_numpy(dtype=object).astype(np.int64),
+        "value": value,
+        "flag": column(flag),
+        "unit": column(np.array([p[1] for p in per_key], dtype=object)[key_inverse]),
+        "release": column(prov.release.label),
+        "release_date": column(prov.release.day),
+        "retrieved_at": pd.Series(pd.Timestamp(prov.retrieved_at), index=range(n)),
+        "origin": column(prov.origin),
+        "cell_ref": column(cells["cell_ref"].to_numpy(dtype=object)),
+    })
 
 
 def _unit(codes: dict[str, str], rule: MappingRule | None) -> str | None:
-    """The unit code as the data publishes it (``unit``/``currency`` dimension), else the seed's."""
+    """The unit code as the data publishes it (``unit``/``currency`` dimension), else the rule's."""
     for dim in ("unit", "currency"):
         if codes.get(dim):
             return codes[dim]
     return rule.unit_as_published if rule else None
 
 
-def _rejects(cells: pd.DataFrame, bad_value: np.ndarray, time: pd.Series, prov: Provenance) -> pd.DataFrame:
-    """One reject per unusable cell, with the text as published and where it was."""
+def _unresolved_note(origin: str, regions: dict[str, str | None], resolver: RegionResolver) -> list[str]:
+    """One note naming the geo codes without a register region (and why, where the correspondence knows)."""
+    missing = sorted(g for g, code in regions.items() if code is None)
+    if not missing:
+        return []
+    shown = ", ".join(missing[:12]) + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+    why = [w for w in map(resolver.why_not, missing) if w and "extra-regio" not in w][:4]
+    if any("extra-regio" in (resolver.why_not(g) or "") for g in missing):
+        why.append("codes ending in Z are extra-regio (activity attributed to no region)")
+    return [f"{origin}: {len(missing)} geo codes have no register region ({shown}); kept with region_code null"
+            + (f". {'; '.join(why)}" if why else "")]
+
+
+def _rejects(cells: pd.DataFrame, reason: np.ndarray, table: ParsedTable, prov: Provenance) -> pd.DataFrame:
+    """One reject per unusable cell, with the text as published, its series key and where it was."""
     if cells.empty:
-        return _empty(REJECT_COLUMNS)
-    rows = zip(
-        _text(cells["value_text"]).tolist(),
-        _text(cells["flag_text"]).tolist(),
-        _text(cells["conf_text"]).tolist(),
-        _text(cells["geo"]).tolist(),
-        time.tolist(),
-        _text(cells["cell_ref"]).tolist(),
-        bad_value.tolist(),
-        strict=True,
-    )
-    records = []
-    for value, flag, conf, geo, period, ref, bad in rows:
-        raw = " ".join(p for p in (value or ":", flag, f"|{conf}" if conf else "") if p)
-        reason = (
-            "value is not a number (expected a number or ':')"
-            if bad
-            else f"period {period} is not a year; raw.observations holds yearly periods only"
-        )
-        records.append({"cell_ref": f"{ref} ({geo}, {period})", "raw_value": raw, "reason": reason})
-    out = pd.DataFrame.from_records(records)
-    out.insert(0, "source", SOURCE)
-    out.insert(1, "dataset", prov.dataset)
-    out.insert(2, "table_code", _text(cells["series_key"]).tolist())
-    out.insert(3, "origin", prov.origin)
-    out["release"] = prov.release
-    out["retrieved_at"] = pd.Timestamp(prov.retrieved_at)
-    return out[list(REJECT_COLUMNS)]
+        return empty_frame(REJECT_COLUMNS)
+    named = {k: series_key(codes) for k, codes in table.series.items()}
+    raw = [
+        " ".join(p for p in (v or ":", f, f"|{c}" if c else "") if p)
+        for v, f, c in zip(_text(cells["value_text"]).tolist(), _text(cells["flag_text"]).tolist(),
+                           _text(cells["conf_text"]).tolist(), strict=True)
+    ]
+    refs = [f"{r} ({g}, {t})" for r, g, t in zip(_text(cells["cell_ref"]).tolist(), _text(cells["geo"]).tolist(),
+                                                   _text(cells["time"]).tolist(), strict=True)]
+    return pd.DataFrame({
+        "source": SOURCE,
+        "dataset": prov.dataset,
+        "table_code": [named.get(k, k) for k in _text(cells["series_key"]).tolist()],
+        "origin": prov.origin,
+        "cell_ref": refs,
+        "raw_value": raw,
+        "reason": list(reason),
+        "release": prov.release.label,
+        "retrieved_at": pd.Timestamp(prov.retrieved_at),
+    })[list(REJECT_COLUMNS)]
 
 
-def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+def _unusable_rules(
+    unusable: list[tuple[MappingRule, list[str]]], table: ParsedTable, prov: Provenance
+) -> pd.DataFrame:
+    """A reject, and a warning on the console, for each mapping rule that cannot apply to the file."""
+    rows = []
+    for rule, lacking in unusable:
+        dims = ", ".join(lacking)
+        reason = (f"mapping of {rule.indicator_code} ({rule.filters_text}) cannot apply to this file: it has no "
+                  f"dimension {dims}, which has no documented default; the file's dimensions are "
+                  f"{', '.join(table.dimensions) or 'none besides geo and time'}")
+        LOG.warning("%s: %s", prov.origin, reason)
+        rows.append({"source": SOURCE, "dataset": prov.dataset, "table_code": rule.filters_text,
+                     "origin": prov.origin, "cell_ref": "header", "raw_value": ",".join(table.dimensions),
+                     "reason": reason, "release": prov.release.label, "retrieved_at": prov.retrieved_at})
+    return pd.DataFrame(rows, columns=list(REJECT_COLUMNS)) if rows else empty_frame(REJECT_COLUMNS)
 
 
 def raw_from_bytes(
@@ -374,33 +299,33 @@ def raw_from_bytes(
     fallback_dataset: str | None = None,
     release: date | None = None,
     retrieved_at: datetime | None = None,
+    name: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], ParsedTable]:
-    """Parse one body or file content into raw frames; ``origin`` (path or URL) names it in errors.
+    """Parse one body or file content into raw frames; ``origin`` (path or URL) names it in errors and rows.
 
-    The dataset is, in order: what the caller knows (the request), what the content says
-    (SDMX-CSV ``DATAFLOW``, JSON-stat ``extension.id``), what the file name says. The release is
-    the caller's (table of contents, download sidecar) or the content's last-update date.
+    The dataset is, in order: what the caller knows (the request, the sidecar), what the content says
+    (SDMX-CSV ``DATAFLOW``/``STRUCTURE_ID``, JSON-stat ``extension.id``), what the file name says. ``release``
+    is a release date the caller knows; ``name`` (default: the end of ``origin``) labels an undated release.
+    Raises :class:`SourceError` when the content cannot be read or names no dataset.
     """
     table = parse_bytes(data, origin)
     chosen = (dataset or table.dataset or fallback_dataset or "").lower()
     if not chosen:
-        raise SourceError(f"{origin}: cannot tell which dataset this is (name the file after it)")
-    release_date = release or table.release
+        raise ContentError(f"{origin}: cannot tell which dataset this is (name the file after it)")
     prov = Provenance(
         dataset=chosen,
         origin=origin,
-        release=release_date.isoformat() if release_date else None,
-        release_date=release_date,
+        release=release_of(table, release, name or origin.rsplit("/", 1)[-1]),
         retrieved_at=pd.Timestamp(retrieved_at or datetime.now(UTC).replace(tzinfo=None)),
     )
     obs, rej, notes = to_raw(table, prov, rules, resolver)
     notes = table.notes + notes
     if not any(r.dataset == chosen for r in rules):
-        notes.append(
-            f"{origin}: dataset {chosen} is not in the catalog mapping; imported without indicator codes"
-        )
-    if release_date is None:
-        notes.append(f"{origin}: the release (last update of {chosen}) is unknown")
+        notes.append(f"{origin}: dataset {chosen} is not in the catalog mapping; imported without indicator codes")
+    if not prov.release.stated:
+        notes.append(f"{origin}: the release of {chosen} is not stated in the file or a sidecar; recorded as "
+                     f"{prov.release.label!r}" + (f", ordered as of {prov.release.day}" if prov.release.day else
+                                                   ", ordered before every dated release"))
     return obs, rej, notes, table
 
 

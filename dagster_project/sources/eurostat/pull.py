@@ -43,13 +43,9 @@ from dagster_project.sources.eurostat.api import (
     split_credentials,
 )
 from dagster_project.sources.eurostat.formats import GZIP_MAGIC
-from dagster_project.sources.eurostat.mapping import (
-    MappingRule,
-    RegionResolver,
-    load_rules,
-    make_batch,
-    raw_from_bytes,
-)
+from dagster_project.sources.eurostat.mapping import make_batch, raw_from_bytes
+from dagster_project.sources.eurostat.regions import RegionResolver
+from dagster_project.sources.eurostat.rules import MappingRule, load_rules
 
 META_SUFFIX = ".meta.json"
 STATE_VERSION = 1
@@ -246,6 +242,7 @@ def _import_parts(
                 dataset=dataset,
                 release=release,
                 retrieved_at=retrieved,
+                name=f"{dataset} from {part.url.split('?', 1)[0]}",
             )
         except SourceError as exc:
             raise SourceError(f"{dataset}: {exc}") from exc

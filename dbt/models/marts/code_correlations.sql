@@ -43,20 +43,24 @@ fitted as (
 
 expected_groups as (
 
-    -- every pair is expected for every district and country of the comparison regions: a group with no
-    -- paired values still gets a (null) row saying why, so a missing measure is visible, not an empty table
+    -- every pair is expected for every district and country of the measured comparison regions of this build
+    -- (int_region_universes): a group with no paired values still gets a (null) row saying why, so a missing
+    -- measure is visible, not an empty table (the register holds every NUTS-2 region; groups none of whose regions
+    -- is measured get no rows)
     select distinct p.pair_code, g.scope, g.group_code, 'levels' as method, cast(null as integer) as year,
         case when p.x_indicator = 'education' then '{{ var("education_indicator") }}' else p.x_indicator end
             as x_indicator
     from pairs as p
     cross join (
-        select 'district_pooled' as scope, nullif(parent_code, '') as group_code
-        from {{ ref('regions') }}
-        where {{ is_comparison_region("nullif(universe, '')") }}
+        select 'district_pooled' as scope, nullif(r.parent_code, '') as group_code
+        from {{ ref('regions') }} as r
+        inner join {{ ref('int_region_universes') }} as u on u.region_code = r.region_code
+        where u.universe is not null and u.measured
         union
-        select 'country_pooled' as scope, country as group_code
-        from {{ ref('regions') }}
-        where {{ is_comparison_region("nullif(universe, '')") }}
+        select 'country_pooled' as scope, r.country as group_code
+        from {{ ref('regions') }} as r
+        inner join {{ ref('int_region_universes') }} as u on u.region_code = r.region_code
+        where u.universe is not null and u.measured
     ) as g
     where g.group_code is not null
 

@@ -28,13 +28,14 @@
 with register as (
 
     select
-        region_code,
-        country,
-        level,
-        nullif(parent_code, '') as parent_code,
-        nullif(universe, '') as universe,
-        coalesce(capital_region, false) as capital_region
-    from {{ ref('regions') }}
+        r.region_code,
+        r.country,
+        r.level,
+        nullif(r.parent_code, '') as parent_code,
+        u.universe,  -- the comparison universe of this build (int_region_universes)
+        coalesce(r.capital_region, false) as capital_region
+    from {{ ref('regions') }} as r
+    left join {{ ref('int_region_universes') }} as u on u.region_code = r.region_code
 
 ),
 

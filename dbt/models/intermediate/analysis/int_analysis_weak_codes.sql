@@ -45,7 +45,7 @@ family_percentiles as (
 
 register as (
 
-    select region_code, nullif(universe, '') as universe from {{ ref('regions') }}
+    select region_code, universe from {{ ref('int_region_universes') }}
 
 ),
 

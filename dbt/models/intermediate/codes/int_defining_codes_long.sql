@@ -5,9 +5,10 @@
 -- Defining codes, one row per territory, year and family: the weighted mean of the family's
 -- normalised indicators, computed only when at least var('coverage_threshold') (2/3) of the
 -- family's weight is present; otherwise null, with the reason (never a silent zero).
--- The family's weight is summed per comparison universe: the catalog weight of each indicator unless
--- seed universe_indicator_weights overrides it in that universe (EU: 0 for the indicators Eurostat
--- publishes no NUTS 2 series of). Every region of one universe is measured on the same basket.
+-- The family's weight is summed per comparison universe from the basket of the universe's pool: the catalog weight
+-- of each indicator unless seed universe_indicator_weights overrides it in the pool (EU: 0 for the indicators
+-- Eurostat publishes no NUTS 2 series of). Every region of one pool, whichever universe it is normalised over (its
+-- country or the pool), is measured on the same basket.
 {#- Why a code is null, one sentence template worded per language (column, decimal mark, no weight in the universe,
     the four pieces of 'insufficient coverage: 2 of 3 indicators, 0.5 of the family weight (needs 0.667)'). -#}
 {%- set null_reasons = [
@@ -26,14 +27,14 @@ with normalised as (
 
 region_years as (
 
-    select distinct region_code, universe, period as year
+    select distinct region_code, universe, register_universe, period as year
     from normalised
 
 ),
 
 universes as (
 
-    select distinct universe from region_years
+    select distinct universe, register_universe from region_years
 
 ),
 
@@ -41,13 +42,14 @@ universe_catalog as (
 
     select
         u.universe,
+        u.register_universe,
         c.family,
         c.indicator_code,
         coalesce(uw.weight, c.weight) as weight
     from {{ ref('indicators') }} as c
     cross join universes as u
     left join {{ ref('universe_indicator_weights') }} as uw
-        on uw.universe = u.universe and uw.indicator_code = c.indicator_code
+        on uw.universe = u.register_universe and uw.indicator_code = c.indicator_code
     where c.family in ({{ sql_list(code_families()) }})
 
 ),
@@ -56,19 +58,21 @@ family_weights as (
 
     select
         universe,
+        register_universe,
         family,
         coalesce(sum(weight) filter (where weight > 0), 0) as family_weight,
         count(*) filter (where weight > 0) as family_indicators
     from universe_catalog
-    group by universe, family
+    group by universe, register_universe, family
 
 ),
 
 spine as (
 
-    select ry.region_code, ry.universe, ry.year, fw.family, fw.family_weight, fw.family_indicators
+    select ry.region_code, ry.universe, ry.register_universe, ry.year, fw.family, fw.family_weight, fw.family_indicators
     from region_years as ry
-    inner join family_weights as fw on fw.universe = ry.universe
+    inner join family_weights as fw
+        on fw.universe = ry.universe and fw.register_universe = ry.register_universe
 
 ),
 
@@ -92,6 +96,7 @@ coverage as (
     select
         s.region_code,
         s.universe,
+        s.register_universe,
         s.year,
         s.family,
         s.family_weight,
@@ -121,7 +126,7 @@ codes as (
         end as code
         {%- for column, decimal_mark, no_weight, words in null_reasons %},
         case
-            when family_weight = 0 then '{{ no_weight }}' || universe
+            when family_weight = 0 then '{{ no_weight }}' || register_universe
             when coverage < {{ var('coverage_threshold') }} - 1e-9 then
                 '{{ words[0] }}' || present_indicators || '{{ words[1] }}' || family_indicators
                 || '{{ words[2] }}' || {{ with_decimal_mark('cast(round(coverage, 3) as varchar)', decimal_mark) }}

@@ -10,9 +10,11 @@
 --   per_10000_population value / population (thousands) x 10
 --   as_is                the published rate as it is
 -- A value that cannot be made comparable (no country value, no denominator) stays, null, with the reason.
--- weight is the indicator's weight in the region's comparison universe: the catalog weight unless the
--- seed universe_indicator_weights overrides it there (EU: 0 for indicators without a regional Eurostat
--- series); catalog_weight keeps the catalog's.
+-- universe is the comparison universe of the territory in this build (int_region_universes: its country when the
+-- country has enough comparison regions with data, else its pool); register_universe is the pool (RU, EU).
+-- weight is the indicator's weight in the region's pool: the catalog weight unless the seed
+-- universe_indicator_weights overrides it there (EU: 0 for indicators without a regional Eurostat series), so a
+-- country's regions are measured on their pool's basket; catalog_weight keeps the catalog's.
 with values_ as (
 
     select * from {{ ref('int_indicator_values') }}
@@ -33,7 +35,7 @@ universe_weights as (
 
 register as (
 
-    select region_code, country, level, universe from {{ ref('regions') }}
+    select region_code, country, level, universe, register_universe from {{ ref('int_region_universes') }}
 
 ),
 
@@ -67,6 +69,7 @@ joined as (
         r.country,
         r.level,
         r.universe,
+        r.register_universe,
         v.indicator_code,
         c.family,
         c.direction,
@@ -85,7 +88,7 @@ joined as (
     from values_ as v
     inner join catalog as c on c.indicator_code = v.indicator_code
     inner join register as r on r.region_code = v.region_code
-    left join universe_weights as uw on uw.universe = r.universe and uw.indicator_code = v.indicator_code
+    left join universe_weights as uw on uw.universe = r.register_universe and uw.indicator_code = v.indicator_code
     left join country_values as cv
         on cv.country = r.country and cv.indicator_code = v.indicator_code and cv.period = v.period
     left join denominators as d on d.region_code = v.region_code and d.period = v.period

@@ -6,9 +6,10 @@
 -- optional log/sqrt transform, winsorised at the universe's quantiles, then min-max to [0, 1]
 -- over all regions and all years of the comparison universe (so a change over time is a real
 -- change, not a re-ranking), flipped where lower is better (direction = -1).
--- weight is the indicator's weight in the row's universe (int_indicator_values_comparable: the catalog
--- weight unless seed universe_indicator_weights overrides it there); an indicator of weight 0 in a
--- universe is still normalised but enters none of that universe's codes.
+-- The universe is the region's comparison universe in this build (int_region_universes: its country, or its pool
+-- when the country has too few regions with data). weight is the indicator's weight in the region's pool
+-- (int_indicator_values_comparable: the catalog weight unless seed universe_indicator_weights overrides it there);
+-- an indicator of weight 0 is still normalised but enters none of the codes.
 with comparable as (
 
     select * from {{ ref('int_indicator_values_comparable') }}
@@ -72,6 +73,7 @@ normalised as (
     select
         region_code,
         universe,
+        register_universe,
         indicator_code,
         family,
         direction,
