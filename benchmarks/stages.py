@@ -159,9 +159,11 @@ def bare(args: argparse.Namespace, marks: Marks) -> None:
     target = Path(args.home) / "dbt_target"
     build_vars = {"build_id": "bare", "data_label": "synthetic demo data", "active_sources": ["demo"]}
     command = [settings.dbt_executable(), "build", "--full-refresh", "--exclude-resource-type",
-               "unit_test", "--vars", json.dumps(build_vars), "--project-dir", str(DBT_PROJECT_DIR),
+               "unit_test", "--project-dir", str(DBT_PROJECT_DIR),
                "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target)]
-    env = {**os.environ, "REGIOCODE_WORK_DB": str(paths.work_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # The per-build vars go by environment, as the pipeline passes them (dagster_project/assets/dbt.py).
+    env = {**os.environ, "REGIOCODE_WORK_DB": str(paths.work_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           **{f"REGIOCODE_DBT_{name.upper()}": json.dumps(value) for name, value in build_vars.items()}}
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     marks.end("dbt build", "dbt build")
     marks.info["success"] = done.returncode == 0

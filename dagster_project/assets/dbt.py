@@ -11,18 +11,33 @@
   (:func:`write_profile`): the working warehouse's path and the memory limit come from the settings,
   and nothing changes this process's environment.
 * A build whose inputs equal those of the published build is not run (:mod:`.dbt_reuse`).
+* dbt re-uses its last parse (partial parsing) only when the command-line vars and the profile equal
+  those of that parse; a full parse of this project costs ~6-16 s on 2 cores. So the values that change
+  from build to build (build id, data label, active sources) go to dbt as ``REGIOCODE_DBT_<NAME>``
+  environment variables, read by the ``build_setting`` macro when the SQL is compiled, not as vars; and
+  each home keeps the parse of its last build (``state/dbt/partial_parse.msgpack``; the profile names
+  the home's warehouse), handed to the next build. dbt itself checks that file against the project's
+  files, its version, the vars and the profile, and parses what changed.
 """
 
+import hashlib
 import json
+import os
+import pprint
+import secrets
+import shutil
 import sys
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import yaml
-from dagster import AssetExecutionContext, AssetKey, Config
+from dagster import AssetExecutionContext, AssetKey, Config, get_dagster_logger
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
@@ -58,6 +73,32 @@ class RegiocodeDbtCliResource(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args: Any) -> None:  # type: ignore[override]
         return None
 
+    def cli_with_env(self, args: list[str], env: Mapping[str, str], **kwargs: Any) -> Any:
+        """``cli(args, **kwargs)`` with ``env`` added to the dbt process's environment.
+
+        dagster-dbt builds that environment from ``os.environ`` when it starts the process, inside
+        ``cli()``, and takes no extra variables; so they are set for that call only, under a lock, and
+        the previous values restored before it returns (the process is started by then)."""
+        with _ENV_LOCK, _environ(env):
+            return self.cli(args, **kwargs)
+
+
+_ENV_LOCK = threading.Lock()
+
+
+@contextmanager
+def _environ(env: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
 
 def dbt_resource() -> DbtCliResource:
     """The ``dbt`` resource: this project, run by the dbt of this environment."""
@@ -70,10 +111,32 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     fingerprint = dbt_project_fingerprint(Path(project.project_dir))
     if project.manifest_path.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return project.manifest_path
-    parser = DbtCliResource(project_dir=project, dbt_executable=settings.dbt_executable())
+    parser = DbtCliResource(project_dir=project, dbt_executable=settings.dbt_executable(),
+                            profiles_dir=str(_write_parse_profile(project)))
     parser.cli(["--quiet", "parse"], target_path=project.target_path).wait()
     write_atomic(stamp, fingerprint)
     return project.manifest_path
+
+
+def _profile_outputs(project_dir: Path, work_db: Path) -> dict[str, Any]:
+    """The project's ``profiles.yml`` with every DuckDB output pointed at ``work_db`` and the settings'
+    memory limit (see :func:`write_profile`)."""
+    profiles = yaml.safe_load((project_dir / "profiles.yml").read_text(encoding="utf-8"))
+    for profile in profiles.values():
+        for output in (profile.get("outputs") or {}).values():
+            if output.get("type") == "duckdb":
+                output["path"] = str(work_db)
+                output.setdefault("settings", {})["memory_limit"] = settings.duckdb_memory_limit()
+    return profiles
+
+
+def _write_parse_profile(project: DbtProject) -> Path:
+    """The profile of the start-up parse: the project's, pointed at a warehouse named as every home's
+    (``regiocode.duckdb``; dbt names the database after the file) that the parse never opens."""
+    folder = Path(project.project_dir) / project.target_path / "regiocode_parse_profile"
+    profiles = _profile_outputs(Path(project.project_dir), folder / Paths(folder).work_db.name)
+    write_atomic(folder / "profiles.yml", yaml.safe_dump(profiles, allow_unicode=True, sort_keys=False))
+    return folder
 
 
 ensure_manifest()
@@ -84,12 +147,7 @@ def write_profile(paths: Paths, project_dir: Path = DBT_PROJECT_DIR) -> Path:
     warehouse, with DuckDB's memory limit from the settings (``REGIOCODE_DUCKDB_MEMORY_LIMIT``); the rest
     (threads, other settings) as the project sets it. Written atomically to ``paths.dbt_profiles``;
     returns that folder, for ``--profiles-dir``."""
-    profiles = yaml.safe_load((project_dir / "profiles.yml").read_text(encoding="utf-8"))
-    for profile in profiles.values():
-        for output in (profile.get("outputs") or {}).values():
-            if output.get("type") == "duckdb":
-                output["path"] = str(paths.work_db)
-                output.setdefault("settings", {})["memory_limit"] = settings.duckdb_memory_limit()
+    profiles = _profile_outputs(project_dir, paths.work_db)
     write_atomic(paths.dbt_profiles / "profiles.yml", yaml.safe_dump(profiles, allow_unicode=True, sort_keys=False))
     return paths.dbt_profiles
 
@@ -131,11 +189,24 @@ def dbt_vars(context: AssetExecutionContext, regiocode: RegiocodeResource, extra
     })
 
 
+# The vars that change from build to build: passed as REGIOCODE_DBT_<NAME> (JSON), see macros/build_columns.sql.
+BUILD_SETTINGS = ("build_id", "data_label", "active_sources")
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def build_settings_env(build_vars: Mapping[str, Any]) -> dict[str, str]:
+    """The build's per-build vars as the environment of the dbt process: ``{"REGIOCODE_DBT_BUILD_ID": '"ab12"', …}``."""
+    return {f"REGIOCODE_DBT_{name.upper()}": json.dumps(build_vars[name], ensure_ascii=False)
+            for name in BUILD_SETTINGS if name in build_vars}
+
+
 def _build_args(context: AssetExecutionContext, regiocode: RegiocodeResource, config: DbtBuildConfig) -> list[str]:
     # --full-refresh: seeds are re-created, so a catalog whose column types changed is never loaded
     # into a stale table (all models are views or tables, so nothing incremental is lost).
-    args = ["build", "--full-refresh", "--vars", dbt_vars(context, regiocode, config.vars),
-            "--profiles-dir", str(write_profile(regiocode.paths))]
+    # Only the vars the user set go on the command line (the per-build ones go by environment).
+    args = ["build", "--full-refresh", "--profiles-dir", str(write_profile(regiocode.paths))]
+    if config.vars:
+        args += ["--vars", json.dumps(dict(config.vars))]
     if not settings.dbt_unit_tests():
         # dbt unit tests check SQL logic on fixed fixtures, not the data: dbt recommends running them in
         # development and CI only (tests/models does, with a full ``dbt build``).
@@ -168,4 +239,77 @@ def regiocode_dbt_assets(
         context.log.info("dbt not run: the inputs are those of the published build %s", reused)
         yield from unchanged_results(context, reused)
         return
-    yield from dbt.cli(_build_args(context, regiocode, config), context=context).stream()
+    build_vars = json.loads(dbt_vars(context, regiocode, config.vars))
+    args = _build_args(context, regiocode, config)  # writes this home's profile, which _target_path reads
+    target = _target_path(context, paths)
+    if isinstance(dbt, RegiocodeDbtCliResource):
+        invocation = dbt.cli_with_env(args, build_settings_env(build_vars), context=context, target_path=target)
+    else:  # another DbtCliResource: the per-build values as vars
+        invocation = dbt.cli([*args, "--vars", json.dumps(build_vars)], context=context, target_path=target)
+    try:
+        yield from invocation.stream()
+    finally:  # Dagster may close this generator once every output is in: keep the parse either way
+        _keep_parse(target, paths)
+
+
+def _target_path(context: AssetExecutionContext, paths: Paths) -> Path:
+    """This build's dbt target folder (named as dagster-dbt names it), holding this home's last parse when
+    there is one; else dagster-dbt copies the project's (``dbt parse`` at start-up, another profile)."""
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{secrets.token_hex(4)[:7]}"
+    target = Path(dbt_project.project_dir) / dbt_project.target_path / name
+    kept = paths.dbt_profiles / PARTIAL_PARSE
+    target.mkdir(parents=True, exist_ok=True)
+    if kept.is_file():
+        shutil.copyfile(kept, target / PARTIAL_PARSE)
+    else:
+        _parse_for_home(paths, target / PARTIAL_PARSE)
+    return target
+
+
+def _connection_hash(output: Mapping[str, Any]) -> str:
+    """dbt's hash of a DuckDB profile output, as its partial parsing checks it
+    (``ManifestLoader.build_manifest_state_check``: sha256 of the pretty-printed, sorted connection info)."""
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+
+    data = DuckDBCredentials.translate_aliases({k: v for k, v in output.items() if k not in ("type", "threads")})
+    connection = sorted(DuckDBCredentials.from_dict(data).connection_info())
+    return hashlib.sha256(pprint.pformat(connection).encode()).hexdigest()
+
+
+def _duckdb_output(profiles_dir: Path) -> dict[str, Any]:
+    profile = yaml.safe_load((profiles_dir / "profiles.yml").read_text(encoding="utf-8"))[dbt_project.name]
+    return profile["outputs"][profile["target"]]
+
+
+def _parse_for_home(paths: Paths, destination: Path) -> None:
+    """A home's first build: the start-up parse, re-keyed to this home's profile, so dbt re-uses it.
+
+    The two profiles differ only in the warehouse's path (same database name, schema, settings), which no
+    model, macro or test of this project reads while parsing; dbt's check of the profile hashes the whole
+    connection, so its stored hash is replaced by this home's. Only when the stored hash is the one this
+    function computes for the start-up profile (so the hashing is dbt's) and the database and schema agree;
+    otherwise nothing is written and dbt parses the project itself (~6-16 s on 2 cores)."""
+    try:
+        parsed = Path(dbt_project.project_dir) / dbt_project.target_path / PARTIAL_PARSE
+        startup, home = _duckdb_output(_write_parse_profile(dbt_project)), _duckdb_output(paths.dbt_profiles)
+        same = {k: v for k, v in startup.items() if k != "path"} == {k: v for k, v in home.items() if k != "path"}
+        if not parsed.is_file() or not same or Path(startup["path"]).name != Path(home["path"]).name:
+            return
+        state = msgpack.unpackb(parsed.read_bytes(), strict_map_key=False)
+        stored = state["state_check"]["profile_hash"]
+        if stored.get("name") != "sha256" or stored.get("checksum") != _connection_hash(startup):
+            return
+        stored["checksum"] = _connection_hash(home)
+        write_atomic(destination, msgpack.packb(state))
+    except (OSError, KeyError, TypeError, ValueError, msgpack.ExtraData, msgpack.FormatError) as err:
+        get_dagster_logger().info("dbt will parse the project: its start-up parse could not be re-used (%s)", err)
+
+
+def _keep_parse(target: Path, paths: Paths) -> None:
+    """Keep the parse of a finished build for this home's next build (atomically: rename)."""
+    parse = target / PARTIAL_PARSE
+    if parse.is_file():
+        paths.dbt_profiles.mkdir(parents=True, exist_ok=True)
+        tmp = paths.dbt_profiles / f".{PARTIAL_PARSE}.{os.getpid()}.tmp"
+        shutil.copyfile(parse, tmp)
+        os.replace(tmp, paths.dbt_profiles / PARTIAL_PARSE)

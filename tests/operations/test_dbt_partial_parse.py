@@ -1,0 +1,46 @@
+"""dbt re-uses its parse from one build to the next in the same home (dagster_project/assets/dbt.py): the
+per-build values (build id, data label, active sources) reach the models by environment, not as vars, and the
+home keeps the parse of its last build. Real refreshes (subprocess, demo data, real dbt), forced to build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.settings import DBT_PROJECT_DIR, DEMO_LABEL, Paths
+from tests.operations.conftest import published_build, run_refresh
+
+REPARSE = "Unable to do partial parsing"
+
+
+def _dbt_log(build_id: str) -> str:
+    """The dbt log of the build ``build_id`` (its target folder is named after the run id's first 7 digits)."""
+    folders = sorted((DBT_PROJECT_DIR / "target").glob(f"regiocode_dbt_assets-{build_id[:7]}-*"))
+    assert len(folders) == 1, folders
+    return (folders[0] / "dbt.log").read_text(errors="replace")
+
+
+def test_a_second_build_in_a_home_reuses_the_parse_and_carries_its_own_build_id(home_copy: Path,
+                                                                                 tmp_path: Path) -> None:
+    builds = []
+    for run in ("first", "second"):
+        code, text = run_refresh(home_copy, tmp_path / f"{run}.log", REGIOCODE_DBT_ALWAYS_BUILD="1")
+        assert code == 0, text[-3000:]
+        builds.append(published_build(home_copy))
+    first, second = builds
+    assert first != second
+    # The copied home's last parse named the original home's warehouse in its profile: the first build
+    # parses again for that reason only (not because of the vars); the second re-uses the first's parse.
+    reasons = [line for line in _dbt_log(first).splitlines() if REPARSE in line]
+    assert reasons and all("profile has changed" in line for line in reasons), reasons
+    assert REPARSE not in _dbt_log(second)
+    assert (Paths(home_copy).dbt_profiles / "partial_parse.msgpack").is_file()
+    # Every mart carries the second build's id and label, read from the environment at compile time.
+    con = duckdb.connect(str(Paths(home_copy).published_db), read_only=True)
+    try:
+        for mart in ("build_info", "defining_codes", "basic_code", "strategy"):
+            assert con.execute(f"SELECT list(DISTINCT build_id), list(DISTINCT data_label) FROM marts.{mart}"
+                               ).fetchone() == ([second], [DEMO_LABEL]), mart
+    finally:
+        con.close()
