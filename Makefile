@@ -21,7 +21,7 @@ run: install
 	$(BIN)/regiocode refresh
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check dagster_project tests benchmarks

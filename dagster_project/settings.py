@@ -16,6 +16,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -203,6 +206,27 @@ def dbt_executable() -> str:
     dbt that was installed with regiocode; else the ``dbt`` on PATH."""
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+_ENVIRONMENT_LOCK = threading.Lock()
+
+
+@contextmanager
+def process_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Set ``env`` in this process's environment for the ``with`` block, one block at a time (a lock), and
+    restore the previous values after it: for a child process started inside the block that takes its
+    environment only from ``os.environ`` (dagster-dbt's dbt process)."""
+    with _ENVIRONMENT_LOCK:
+        saved = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def quiet_dagster() -> None:

@@ -20,6 +20,7 @@
   files, its version, the vars and the profile, and parses what changed.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -27,9 +28,7 @@ import pprint
 import secrets
 import shutil
 import sys
-import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -76,28 +75,13 @@ class RegiocodeDbtCliResource(DbtCliResource):
     def cli_with_env(self, args: list[str], env: Mapping[str, str], **kwargs: Any) -> Any:
         """``cli(args, **kwargs)`` with ``env`` added to the dbt process's environment.
 
-        dagster-dbt builds that environment from ``os.environ`` when it starts the process, inside
+        dagster-dbt builds that environment from this process's own when it starts the process, inside
         ``cli()``, and takes no extra variables; so they are set for that call only, under a lock, and
         the previous values restored before it returns (the process is started by then)."""
-        with _ENV_LOCK, _environ(env):
+        with settings.process_environment(env):
             return self.cli(args, **kwargs)
 
 
-_ENV_LOCK = threading.Lock()
-
-
-@contextmanager
-def _environ(env: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def dbt_resource() -> DbtCliResource:
@@ -106,15 +90,26 @@ def dbt_resource() -> DbtCliResource:
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
-    """Run ``dbt parse`` when the manifest is missing or older than the project files."""
+    """Run ``dbt parse`` when the manifest is missing or older than the project files. Processes starting
+    at once (``dagster dev`` and the CLI, parallel test workers) parse one after the other: the first parses,
+    the others wait on a lock file beside the manifest and find it current."""
     stamp = project.manifest_path.parent / "regiocode_fingerprint.txt"
     fingerprint = dbt_project_fingerprint(Path(project.project_dir))
-    if project.manifest_path.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+
+    def current() -> bool:
+        return project.manifest_path.exists() and stamp.exists() and stamp.read_text() == fingerprint
+
+    if current():
         return project.manifest_path
-    parser = DbtCliResource(project_dir=project, dbt_executable=settings.dbt_executable(),
-                            profiles_dir=str(_write_parse_profile(project)))
-    parser.cli(["--quiet", "parse"], target_path=project.target_path).wait()
-    write_atomic(stamp, fingerprint)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    with open(stamp.parent / "regiocode_parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, also if this process dies
+        if current():
+            return project.manifest_path
+        parser = DbtCliResource(project_dir=project, dbt_executable=settings.dbt_executable(),
+                                profiles_dir=str(_write_parse_profile(project)))
+        parser.cli(["--quiet", "parse"], target_path=project.target_path).wait()
+        write_atomic(stamp, fingerprint)
     return project.manifest_path
 
 

@@ -183,7 +183,8 @@ def test_declared_once_in_the_registry() -> None:
 def test_refresh_shows_the_files_values_in_the_marts(tmp_path: Path) -> None:
     """``regiocode refresh --source csv --path FILE`` in a fresh home: the analyst's rows (a catalog indicator
     and an own one) reach marts.observations with their provenance, the bad row raw.rejects, and the build says
-    what it is made of."""
+    what it is made of. One indicator is too little for any defining code, so the publish gate keeps this build
+    from the readers (exit 1, the reason last): the build is read in the working warehouse."""
     from fixtures.refresh_runs import query, run_cli
 
     data = write(tmp_path / "own_series.csv", HEADER,
@@ -193,8 +194,10 @@ def test_refresh_shows_the_files_values_in_the_marts(tmp_path: Path) -> None:
                  "XX-NOPE,trust_in_authorities,2023,0.50,,share,2024-05")
     home = tmp_path / "home"
     run = run_cli(home, "refresh", "--source", "csv", "--path", str(data))
-    assert run.returncode == 0, run.tail()
-    published = Paths(home).published_db
+    assert run.returncode == 1, run.tail()
+    assert run.stderr.strip().splitlines()[-1].startswith("error: publish: publication refused")
+    assert "no region has any defining code" in run.stderr and not Paths(home).published_db.exists()
+    published = Paths(home).work_db  # the build the gate refused
     rows = query(published, "SELECT region_code, indicator_key, indicator_code, period, value, flag, release, origin, "
                             "cell_ref FROM marts.observations WHERE source = 'csv' ORDER BY region_code, indicator_key")
     assert rows.astype(object).where(rows.notna(), None).values.tolist() == [
