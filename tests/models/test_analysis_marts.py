@@ -9,22 +9,17 @@ from them, whatever it is.
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.dbt_builds import dbt_build
 from test_analysis_statistics import student_t_p_value
 
-from dagster_project import settings
 from dagster_project.sources.demo import demo_batch
 from dagster_project.warehouse import load_batch
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_DIR = REPO_ROOT / "dbt"
 ANALYSIS_MARTS = ("code_correlations", "strategy", "peers", "instruments", "rank_intervals")
 CAPITAL_TRIO = ("RU-MOW", "RU-SPE", "RU-MOS")
 
@@ -37,14 +32,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     con = duckdb.connect(str(db))
     load_batch(con, demo_batch())
     con.close()
-    env = {**os.environ, "REGIOCODE_WORK_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [
-        settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-        "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-        "--indirect-selection", "cautious", "--select", "+mart_regions", *[f"+{m}" for m in ANALYSIS_MARTS],
-    ]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-4000:]
+    dbt_build(db, tmp, ["+mart_regions", *[f"+{m}" for m in ANALYSIS_MARTS]])
     con = duckdb.connect(str(db), read_only=True)
     yield con
     con.close()

@@ -8,21 +8,15 @@ pool's basket, and foreign analogues are chosen among every universe's regions.
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 import pytest
+from fixtures.dbt_builds import dbt_build
 
-from dagster_project import settings
 from dagster_project.seeds import read_seed
 from dagster_project.sources.base import ImportBatch
 from dagster_project.sources.demo.panel import demo_regions, generate_panel
 from dagster_project.warehouse import load_batch
-
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +32,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     con = duckdb.connect(str(db))
     load_batch(con, ImportBatch(source="demo", observations=panel))
     con.close()
-    env = {**os.environ, "REGIOCODE_WORK_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-               "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--indirect-selection",
-               "cautious", "--exclude", "resource_type:unit_test", "--select", "+mart_regions", "+peers",
-               "+rank_intervals"]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-4000:]
+    dbt_build(db, tmp, ["+mart_regions", "+peers", "+rank_intervals"], extra=("--exclude", "resource_type:unit_test"))
     con = duckdb.connect(str(db), read_only=True)
     yield con
     con.close()
