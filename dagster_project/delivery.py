@@ -214,7 +214,7 @@ def briefings_in(folder: Path) -> list[Briefing]:
 def latest_folder(briefings_dir: Path) -> Path | None:
     """The folder of the newest briefings: where ``briefings/latest`` points, else the newest ``<date>`` folder
     that has a manifest (the layout before each build had its own folder)."""
-    latest = Path(briefings_dir) / "latest"
+    latest = Path(briefings_dir) / settings.LATEST_BRIEFINGS
     if (latest / "manifest.json").is_file():
         return latest.resolve()
     folders = sorted(p.parent for p in Path(briefings_dir).glob("*/manifest.json"))

@@ -159,7 +159,7 @@ def _stat(path: Path) -> list[int] | None:
 def briefings_manifest(paths: Paths) -> Path:
     """``$REGIOCODE_HOME/briefings/latest/manifest.json``: the manifest of the briefings of the newest build
     (``latest`` is switched to each build's fresh folder by the briefings asset)."""
-    return paths.briefings / "latest" / "manifest.json"
+    return paths.latest_briefings / "manifest.json"
 
 
 def _outputs(paths: Paths) -> dict[str, Any]:

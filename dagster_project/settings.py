@@ -234,6 +234,9 @@ def quiet_dagster() -> None:
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 
 
+LATEST_BRIEFINGS = "latest"  # the name of the link to the newest build's briefings folder
+
+
 # --- Paths -------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -265,8 +268,13 @@ class Paths:
 
     @property
     def briefings(self) -> Path:
-        """Rendered briefings, one folder per day."""
+        """Rendered briefings: one folder per build under ``.builds``, linked as ``<date>`` and ``latest``."""
         return self.home / "briefings"
+
+    @property
+    def latest_briefings(self) -> Path:
+        """``briefings/latest``: the link to the newest build's briefings folder."""
+        return self.briefings / LATEST_BRIEFINGS
 
     @property
     def inbox(self) -> Path:

@@ -39,11 +39,11 @@ from dagster_project.briefings.context import BRIEFING_LEVELS, build_contexts
 from dagster_project.files import read_json
 from dagster_project.resources import RegiocodeResource
 from dagster_project.seeds import read_seed
+from dagster_project.settings import LATEST_BRIEFINGS as LATEST
 from dagster_project.settings import Paths
 from dagster_project.warehouse import published_record
 
 BUILDS = ".builds"  # under $REGIOCODE_HOME/briefings: one folder per build
-LATEST = "latest"  # briefings/latest: the link to the newest build's folder
 
 
 def briefing_region_codes(seeds_dir: Path | None = None) -> list[str]:
@@ -101,7 +101,7 @@ def current(paths: Paths) -> dict[str, Any] | None:
     """The manifest of ``briefings/latest`` when it was made from the published build with these templates
     (then the briefings need no work at all), else None."""
     published = published_record(paths.published_record) or {}
-    manifest = read_json(paths.briefings / LATEST / "manifest.json")
+    manifest = read_json(paths.latest_briefings / "manifest.json")
     if not isinstance(manifest, dict) or not published.get("build_id"):
         return None
     same_build = str(manifest.get("data_versions", {}).get("build_id")) == str(published["build_id"])
@@ -123,7 +123,7 @@ def _data_versions(con) -> dict:
 )
 def briefings(context: AssetExecutionContext, regiocode: RegiocodeResource) -> MaterializeResult:
     paths = regiocode.paths
-    folder = (paths.briefings / LATEST).resolve()
+    folder = paths.latest_briefings.resolve()
     manifest = current(paths)
     if manifest is not None:
         regions = len({f["region"] for f in manifest.get("files", []) if f.get("region")})
