@@ -97,7 +97,7 @@ def _bench_source(panel: Path) -> Any:
 def orchestrated(args: argparse.Namespace, marks: Marks) -> None:
     from dagster_project.assets.ingest import SOURCE_ASSETS
     from dagster_project.cli import run_refresh
-    from dagster_project.settings import DBT_PROJECT_DIR
+    from dagster_project.settings import Paths
 
     if args.panel:
         SOURCE_ASSETS["demo"] = _bench_source(Path(args.panel))
@@ -116,7 +116,7 @@ def orchestrated(args: argparse.Namespace, marks: Marks) -> None:
     summary = run_refresh(Path(args.home), ["demo"], listener=listener, without=args.without)
     meta = summary["metadata"]
     run_id = str(marks.info.get("run_id", ""))
-    targets = sorted((DBT_PROJECT_DIR / "target").glob(f"regiocode_dbt_assets-{run_id[:7]}-*"))
+    targets = sorted(Paths(Path(args.home)).dbt_builds.glob(f"regiocode_dbt_assets-{run_id[:7]}-*"))
     marks.info.update(
         success=summary["success"], failures=summary["failures"][:3],
         rows=meta.get("raw_observations", {}).get("rows"),

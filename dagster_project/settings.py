@@ -235,6 +235,10 @@ def quiet_dagster() -> None:
 
 
 LATEST_BRIEFINGS = "latest"  # the name of the link to the newest build's briefings folder
+# dbt build folders of a home (Paths.dbt_builds, ~2 MB each): the newest are kept for inspection, and none
+# younger than an hour (a build of a concurrent run may still be writing or reading its own).
+KEEP_DBT_BUILDS = 5
+KEEP_DBT_BUILDS_SECONDS = 3600
 
 
 # --- Paths -------------------------------------------------------------------------------------------
@@ -300,6 +304,12 @@ class Paths:
     def dbt_profiles(self) -> Path:
         """The dbt profile the pipeline writes for this home (the working warehouse's path filled in)."""
         return self.state / "dbt"
+
+    @property
+    def dbt_builds(self) -> Path:
+        """One folder per dbt build of this home (compiled SQL, ``run_results.json``, ``manifest.json``,
+        ``dbt.log``), named ``<op>-<run id[:7]>-<random>``; the newest :data:`KEEP_DBT_BUILDS` are kept."""
+        return self.state / "dbt" / "builds"
 
     def ensure(self) -> Paths:
         """Create the folders the pipeline writes into; returns self."""

@@ -28,6 +28,7 @@ import pprint
 import secrets
 import shutil
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from importlib import metadata
@@ -199,7 +200,11 @@ def _build_args(context: AssetExecutionContext, regiocode: RegiocodeResource, co
     # --full-refresh: seeds are re-created, so a catalog whose column types changed is never loaded
     # into a stale table (all models are views or tables, so nothing incremental is lost).
     # Only the vars the user set go on the command line (the per-build ones go by environment).
-    args = ["build", "--full-refresh", "--profiles-dir", str(write_profile(regiocode.paths))]
+    # --log-level-file info: the build's dbt.log keeps what the console shows (each node, warnings, errors, why
+    # dbt re-parsed) without dbt's debug events (every statement, connection and macro call): ~4 MB less per
+    # build and ~0.8 of a demo build's 22 CPU-s (benchmarks/README.md, "the dbt stage").
+    args = ["build", "--full-refresh", "--log-level-file", "info",
+            "--profiles-dir", str(write_profile(regiocode.paths))]
     if config.vars:
         args += ["--vars", json.dumps(dict(config.vars))]
     if not settings.dbt_unit_tests():
@@ -245,13 +250,15 @@ def regiocode_dbt_assets(
         yield from invocation.stream()
     finally:  # Dagster may close this generator once every output is in: keep the parse either way
         _keep_parse(target, paths)
+        prune_builds(paths.dbt_builds, keep={target.name})
 
 
 def _target_path(context: AssetExecutionContext, paths: Paths) -> Path:
-    """This build's dbt target folder (named as dagster-dbt names it), holding this home's last parse when
-    there is one; else dagster-dbt copies the project's (``dbt parse`` at start-up, another profile)."""
+    """This build's dbt target folder in the home (``paths.dbt_builds``, named as dagster-dbt names it), holding
+    this home's last parse when there is one; else dagster-dbt copies the project's (``dbt parse`` at
+    start-up, another profile)."""
     name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{secrets.token_hex(4)[:7]}"
-    target = Path(dbt_project.project_dir) / dbt_project.target_path / name
+    target = paths.dbt_builds / name
     kept = paths.dbt_profiles / PARTIAL_PARSE
     target.mkdir(parents=True, exist_ok=True)
     if kept.is_file():
@@ -298,6 +305,29 @@ def _parse_for_home(paths: Paths, destination: Path) -> None:
         write_atomic(destination, msgpack.packb(state))
     except (OSError, KeyError, TypeError, ValueError, msgpack.ExtraData, msgpack.FormatError) as err:
         get_dagster_logger().info("dbt will parse the project: its start-up parse could not be re-used (%s)", err)
+
+
+def prune_builds(folder: Path, keep: set[str] = frozenset(), now: float | None = None) -> list[Path]:
+    """Remove the oldest dbt build folders under ``folder``, keeping the newest ``settings.KEEP_DBT_BUILDS``
+    (by modification time), those named in ``keep`` and any modified in the last
+    ``settings.KEEP_DBT_BUILDS_SECONDS`` (a concurrent run's build). Returns the folders removed; one that
+    cannot be removed is left for the next build (logged, never raised): a scheduled refresh must not fail
+    over its own logs."""
+    now = time.time() if now is None else now
+    try:
+        builds = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return []
+    removed = []
+    for build in builds[settings.KEEP_DBT_BUILDS:]:
+        try:
+            if build.name in keep or now - build.stat().st_mtime < settings.KEEP_DBT_BUILDS_SECONDS:
+                continue
+            shutil.rmtree(build)
+            removed.append(build)
+        except OSError as err:
+            get_dagster_logger().warning("could not remove the old dbt build folder %s: %s", build, err)
+    return removed
 
 
 def _keep_parse(target: Path, paths: Paths) -> None:

@@ -19,7 +19,7 @@ from dagster_project.assets.dbt import dbt_resource
 from dagster_project.assets.ingest import SOURCE_ASSETS
 from dagster_project.definitions import PIPELINE_ASSETS, refresh_selection
 from dagster_project.resources import RegiocodeResource
-from dagster_project.settings import DBT_PROJECT_DIR, DEMO_LABEL, Paths
+from dagster_project.settings import DEMO_LABEL, Paths
 
 pytestmark = pytest.mark.e2e
 MARTS = ("defining_codes", "dynamic_codes", "basic_code", "code_contributions", "observations", "revisions",
@@ -189,11 +189,12 @@ def test_unchanged_rerun_renders_no_briefing(demo_home: Path) -> None:
     assert raw_rows() == before  # the same input re-imported replaces, never duplicates
 
 
-def test_the_first_build_in_a_home_reuses_the_start_up_parse(published: duckdb.DuckDBPyConnection) -> None:
+def test_the_first_build_in_a_home_reuses_the_start_up_parse(published: duckdb.DuckDBPyConnection,
+                                                               demo_home: Path) -> None:
     """dbt re-parses the whole project when the vars or the profile differ from its last parse (~6-16 s on
     2 cores): a home's first build gets the start-up parse re-keyed to its profile (assets/dbt.py)."""
     build_id = published.execute("SELECT build_id FROM marts.build_info").fetchone()[0]
-    logs = list((DBT_PROJECT_DIR / "target").glob(f"regiocode_dbt_assets-{build_id[:7]}-*/dbt.log"))
+    logs = list(Paths(demo_home).dbt_builds.glob(f"regiocode_dbt_assets-{build_id[:7]}-*/dbt.log"))
     assert len(logs) == 1, logs
     text = logs[0].read_text(errors="replace")
     assert "Unable to do partial parsing" not in text

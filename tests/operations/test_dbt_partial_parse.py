@@ -4,19 +4,22 @@ home keeps the parse of its last build. Real refreshes (subprocess, demo data, r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import DBT_PROJECT_DIR, DEMO_LABEL, Paths
+from dagster_project import settings
+from dagster_project.assets.dbt import prune_builds
+from dagster_project.settings import DEMO_LABEL, Paths
 from tests.operations.conftest import published_build, run_refresh
 
 REPARSE = "Unable to do partial parsing"
 
 
-def _dbt_log(build_id: str) -> str:
-    """The dbt log of the build ``build_id`` (its target folder is named after the run id's first 7 digits)."""
-    folders = sorted((DBT_PROJECT_DIR / "target").glob(f"regiocode_dbt_assets-{build_id[:7]}-*"))
+def _dbt_log(home: Path, build_id: str) -> str:
+    """The dbt log of the build ``build_id`` (its folder is named after the run id's first 7 digits)."""
+    folders = sorted(Paths(home).dbt_builds.glob(f"regiocode_dbt_assets-{build_id[:7]}-*"))
     assert len(folders) == 1, folders
     return (folders[0] / "dbt.log").read_text(errors="replace")
 
@@ -32,9 +35,9 @@ def test_a_second_build_in_a_home_reuses_the_parse_and_carries_its_own_build_id(
     assert first != second
     # The copied home's last parse named the original home's warehouse in its profile: the first build
     # parses again for that reason only (not because of the vars); the second re-uses the first's parse.
-    reasons = [line for line in _dbt_log(first).splitlines() if REPARSE in line]
+    reasons = [line for line in _dbt_log(home_copy, first).splitlines() if REPARSE in line]
     assert reasons and all("profile has changed" in line for line in reasons), reasons
-    assert REPARSE not in _dbt_log(second)
+    assert REPARSE not in _dbt_log(home_copy, second)
     assert (Paths(home_copy).dbt_profiles / "partial_parse.msgpack").is_file()
     # Every mart carries the second build's id and label, read from the environment at compile time.
     con = duckdb.connect(str(Paths(home_copy).published_db), read_only=True)
@@ -44,3 +47,26 @@ def test_a_second_build_in_a_home_reuses_the_parse_and_carries_its_own_build_id(
                                ).fetchone() == ([second], [DEMO_LABEL]), mart
     finally:
         con.close()
+
+
+def test_old_build_folders_are_pruned_but_never_the_newest_the_running_or_a_recent_one(tmp_path: Path) -> None:
+    """Every build writes a folder (compiled SQL, manifest, run results, dbt.log: ~2 MB) into the home; a monthly
+    or daily schedule must not fill the disk with them."""
+    now = 1_000_000_000.0
+    ages_h = {f"b{i:02d}": 10.0 + i for i in range(9)}  # b00 newest … b08 oldest, all older than an hour
+    ages_h.update(recent=0.5, running=50.0)  # a concurrent run's young build; this run's own (kept by name)
+    for name, hours in ages_h.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "dbt.log").write_text("x")
+        os.utime(folder, (now - hours * 3600, now - hours * 3600))
+    (tmp_path / "not-a-build.txt").write_text("files are left alone")
+
+    removed = prune_builds(tmp_path, keep={"running"}, now=now)
+
+    assert settings.KEEP_DBT_BUILDS == 5
+    # Newest first: recent, b00..b03 are the five newest; b04..b08 and "running" are older, "running" is kept.
+    assert sorted(p.name for p in removed) == ["b04", "b05", "b06", "b07", "b08"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b00", "b01", "b02", "b03", "not-a-build.txt",
+                                                          "recent", "running"]
+    assert prune_builds(tmp_path / "missing") == []
