@@ -1,5 +1,6 @@
-"""The real yearbook through `regiocode refresh`: a first refresh, a refresh with nothing changed, and one new
-section dropped into the inbox (each a fresh process, as a user runs it).
+"""The real yearbook through `regiocode refresh`: a first refresh of the whole edition in a fresh home; then, in
+another home, a first refresh without one section, a refresh with nothing changed, and that section dropped into
+the inbox (each a fresh process, as a user runs it).
 
     .venv/bin/python benchmarks/bench_yearbook_refresh.py FOLDER [--new-section NAME] [--runs 3] [--home DIR]
 
@@ -69,10 +70,17 @@ def main() -> None:
     if new is None:
         raise SystemExit(f"no section {args.new_section!r} in {args.folder}")
     root = args.home or Path(tempfile.mkdtemp(prefix="regiocode-yearbook-"))
-    results: dict[str, list[dict[str, object]]] = {"first": [], "no change": [], "new section": []}
+    results: dict[str, list[dict[str, object]]] = {"whole": [], "first": [], "no change": [], "new section": []}
     for run in range(args.runs):
         work = root / f"run{run}"
         shutil.rmtree(work, ignore_errors=True)
+        whole = work / "whole"
+        whole.mkdir(parents=True)
+        for path in args.folder.iterdir():
+            if path.is_file():
+                shutil.copy2(path, whole / path.name)
+        results["whole"].append(refresh(work / "home-whole", whole, work / "whole.log"))
+        show(f"whole edition ({len(sections)} sections)", results["whole"][-1])
         folder, home = work / "yearbook", work / "home"
         folder.mkdir(parents=True)
         for path in args.folder.iterdir():

@@ -266,6 +266,15 @@ def write_project(dest: Path, regions: pd.DataFrame | None, catalog: pd.DataFram
         frame = read_seed("universe_indicator_weights", path.parent)
         keep = frame["indicator_code"].isin(known) & frame["universe"].isin(set(regions["universe"].dropna()))
         frame[keep].to_csv(path, index=False)
+    # territory areas (the density indicators divide by them) for the synthetic subjects: the seed's real areas
+    # name real subjects, which the synthetic register lacks (its relationships test would fail)
+    path = dbt_dir / "seeds" / "region_areas.csv"
+    if path.exists():
+        subjects = regions[regions["level"] == "subject"]
+        rng = np.random.default_rng(7)
+        pd.DataFrame({"region_code": subjects["region_code"], "name_ru": subjects["name_ru"],
+                      "area_km2": rng.integers(1_000, 500_000, len(subjects)), "as_of": 2023,
+                      "source": "synthetic"}).to_csv(path, index=False)
     # the papers' comparison regions only where the synthetic register has them (the seed is tested against it)
     path = dbt_dir / "seeds" / "paper_regions.csv"
     if path.exists():

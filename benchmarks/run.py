@@ -303,6 +303,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for the synthetic sizes, e.g. 2GB")
     parser.add_argument("--no-bare", action="store_true", help="synthetic sizes: orchestrated runs only")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default benchmarks/results/…)")
+    parser.add_argument("--yearbook", type=Path, default=None, metavar="FOLDER",
+                        help="also the real yearbook (a folder of one edition's sections): bench_yearbook_refresh.py")
     args = parser.parse_args(argv)
     sizes = list(args.sizes or (FULL_SIZES if args.full else ()))
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -318,6 +320,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             report["results"].append(size_scenario(work, label, args.runs, args.briefings, log,
                                                    args.intermediate_tables, args.memory_limit, not args.no_bare))
             _progress(report)
+    if args.yearbook:  # its own figures and JSON (benchmarks/results/yearbook_refresh.json)
+        subprocess.run([sys.executable, str(Path(__file__).with_name("bench_yearbook_refresh.py")),
+                        str(args.yearbook), "--runs", str(args.runs)], check=False)
     report["machine"]["load_at_end"] = os.getloadavg()
     out = args.out or RESULTS / f"bench-{stamp}.json"
     out.write_text(json.dumps(report, indent=1, default=str))

@@ -117,11 +117,15 @@ QUERIES: dict[str, str] = {
         FROM marts.code_contributions c JOIN marts.indicators i USING (indicator_code)
         WHERE c.contribution_change IS NOT NULL AND {_REGION_FILTER.format(col="c.region_code")}
         QUALIFY c.year = max(c.year) OVER (PARTITION BY c.region_code)""",
+    # The releases behind the briefing's figures: observations mapped to a catalog indicator. A yearbook's other
+    # tables (most of its ~1 M cells) print nowhere in it, so a new section that maps to nothing changes no
+    # briefing and re-renders none (briefings.batch).
     "provenance": f"""
         SELECT region_code, source, dataset, release, min(release_date) AS release_date,
                max(retrieved_at) AS retrieved_at, count(*) AS observations
         FROM marts.observations
-        WHERE region_code IS NOT NULL AND {_REGION_FILTER.format(col="region_code")}
+        WHERE region_code IS NOT NULL AND indicator_code IS NOT NULL
+          AND {_REGION_FILTER.format(col="region_code")}
         GROUP BY ALL ORDER BY region_code, source, dataset, release""",
     "build": "SELECT build_id, data_label, built_at, sources, releases FROM marts.build_info",
     "strategy": f"""
