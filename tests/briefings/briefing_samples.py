@@ -540,6 +540,8 @@ def make_warehouse(path: Path) -> Path:
             ("RU-KGN", "researchers", "researchers", 2023, None, "c", "v2", "2024-09-01"),
             ("RU-SVE", "grp", "grp_per_capita", 2023, 2.0, None, "v1", "2024-03-01"),
             ("RU-SVE", "researchers", "researchers", 2023, 6.0, None, "v2", "2024-09-01"),
+            # a cell of a table no catalog indicator maps (a yearbook's other tables): printed nowhere
+            ("RU-SVE", "Число музеев", None, 2023, 7.0, None, "v3", "2025-01-01"),
         ],
     )
     con.execute(
