@@ -235,7 +235,7 @@ def quiet_dagster() -> None:
 
 
 LATEST_BRIEFINGS = "latest"  # the name of the link to the newest build's briefings folder
-# dbt build folders of a home (Paths.dbt_builds, ~2 MB each): the newest are kept for inspection, and none
+# dbt build folders of a home (Paths.dbt_builds, ~4.5 MB each): the newest are kept for inspection, and none
 # younger than an hour (a build of a concurrent run may still be writing or reading its own).
 KEEP_DBT_BUILDS = 5
 KEEP_DBT_BUILDS_SECONDS = 3600

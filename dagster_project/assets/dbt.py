@@ -29,7 +29,7 @@ import secrets
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -307,7 +307,7 @@ def _parse_for_home(paths: Paths, destination: Path) -> None:
         get_dagster_logger().info("dbt will parse the project: its start-up parse could not be re-used (%s)", err)
 
 
-def prune_builds(folder: Path, keep: set[str] = frozenset(), now: float | None = None) -> list[Path]:
+def prune_builds(folder: Path, keep: Collection[str] = (), now: float | None = None) -> list[Path]:
     """Remove the oldest dbt build folders under ``folder``, keeping the newest ``settings.KEEP_DBT_BUILDS``
     (by modification time), those named in ``keep`` and any modified in the last
     ``settings.KEEP_DBT_BUILDS_SECONDS`` (a concurrent run's build). Returns the folders removed; one that
