@@ -7,7 +7,7 @@ Run: ``.venv/bin/python benchmarks/bench_dbt.py --home PATH [--runs 3] [--no-ful
 after ``regiocode refresh --home PATH`` (any source). Each run builds a copy of the home's working warehouse
 (``dbt build --full-refresh``, unit tests excluded, as the pipeline runs it) in a fresh dbt process; wall and CPU
 seconds (user + system of dbt and its threads) per mode, medians of ``--runs``; then the largest nodes of the
-last run (``execution_time`` in ``run_results.json``; two threads, so node times overlap). Prints figures;
+last run (``execution_time`` in ``run_results.json``; with several threads node times overlap). Prints figures;
 asserts nothing.
 """
 

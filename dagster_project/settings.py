@@ -235,7 +235,7 @@ def quiet_dagster() -> None:
 
 
 LATEST_BRIEFINGS = "latest"  # the name of the link to the newest build's briefings folder
-# dbt build folders of a home (Paths.dbt_builds, ~4.5 MB each): the newest are kept for inspection, and none
+# dbt build folders of a home (Paths.dbt_builds, ~5 MB each): the newest are kept for inspection, and none
 # younger than an hour (a build of a concurrent run may still be writing or reading its own).
 KEEP_DBT_BUILDS = 5
 KEEP_DBT_BUILDS_SECONDS = 3600
@@ -308,7 +308,8 @@ class Paths:
     @property
     def dbt_builds(self) -> Path:
         """One folder per dbt build of this home (compiled SQL, ``run_results.json``, ``manifest.json``,
-        ``dbt.log``), named ``<op>-<run id[:7]>-<random>``; the newest :data:`KEEP_DBT_BUILDS` are kept."""
+        ``dbt.log``), named ``<op>-<run id[:7]>-<random>``; the newest :data:`KEEP_DBT_BUILDS` are kept, and any younger
+        than :data:`KEEP_DBT_BUILDS_SECONDS`."""
         return self.state / "dbt" / "builds"
 
     def ensure(self) -> Paths:

@@ -202,7 +202,7 @@ def _build_args(context: AssetExecutionContext, regiocode: RegiocodeResource, co
     # Only the vars the user set go on the command line (the per-build ones go by environment).
     # --log-level-file info: the build's dbt.log keeps what the console shows (each node, warnings, errors, why
     # dbt re-parsed) without dbt's debug events (every statement, connection and macro call): ~4 MB less per
-    # build and ~0.8 of a demo build's 22 CPU-s (benchmarks/README.md, "the dbt stage").
+    # build and ~0.8 of a demo build's 22 CPU-s (benchmarks/README.md, "Issue 18: the targets on a quiet machine").
     args = ["build", "--full-refresh", "--log-level-file", "info",
             "--profiles-dir", str(write_profile(regiocode.paths))]
     if config.vars:
@@ -249,8 +249,9 @@ def regiocode_dbt_assets(
     try:
         yield from invocation.stream()
     finally:  # Dagster may close this generator once every output is in: keep the parse either way
+        prune_builds(paths.dbt_builds, keep={target.name})  # first: it frees space, and never raises
+        prune_builds(Path(dbt_project.project_dir) / dbt_project.target_path, pattern=LEGACY_BUILDS, keep_newest=0)
         _keep_parse(target, paths)
-        prune_builds(paths.dbt_builds, keep={target.name})
 
 
 def _target_path(context: AssetExecutionContext, paths: Paths) -> Path:
@@ -307,19 +308,26 @@ def _parse_for_home(paths: Paths, destination: Path) -> None:
         get_dagster_logger().info("dbt will parse the project: its start-up parse could not be re-used (%s)", err)
 
 
-def prune_builds(folder: Path, keep: Collection[str] = (), now: float | None = None) -> list[Path]:
-    """Remove the oldest dbt build folders under ``folder``, keeping the newest ``settings.KEEP_DBT_BUILDS``
-    (by modification time), those named in ``keep`` and any modified in the last
-    ``settings.KEEP_DBT_BUILDS_SECONDS`` (a concurrent run's build). Returns the folders removed; one that
+# Where builds went before they moved into the home: dagster-dbt's default, a folder per build in dbt/target.
+LEGACY_BUILDS = "regiocode_dbt_assets-*"
+
+
+def prune_builds(folder: Path, keep: Collection[str] = (), now: float | None = None, pattern: str = "*",
+                 keep_newest: int | None = None) -> list[Path]:
+    """Remove the oldest dbt build folders (``pattern``) under ``folder``, keeping the newest ``keep_newest``
+    (default ``settings.KEEP_DBT_BUILDS``; by modification time), those named in ``keep`` and any modified in the
+    last ``settings.KEEP_DBT_BUILDS_SECONDS`` (a concurrent run's build). Returns the folders removed; one that
     cannot be removed is left for the next build (logged, never raised): a scheduled refresh must not fail
     over its own logs."""
     now = time.time() if now is None else now
+    keep_newest = settings.KEEP_DBT_BUILDS if keep_newest is None else keep_newest
     try:
-        builds = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+        builds = sorted((p for p in folder.glob(pattern) if p.is_dir()), key=lambda p: p.stat().st_mtime,
+                        reverse=True)
     except OSError:
         return []
     removed = []
-    for build in builds[settings.KEEP_DBT_BUILDS:]:
+    for build in builds[keep_newest:]:
         try:
             if build.name in keep or now - build.stat().st_mtime < settings.KEEP_DBT_BUILDS_SECONDS:
                 continue

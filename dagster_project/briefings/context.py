@@ -117,9 +117,10 @@ QUERIES: dict[str, str] = {
         FROM marts.code_contributions c JOIN marts.indicators i USING (indicator_code)
         WHERE c.contribution_change IS NOT NULL AND {_REGION_FILTER.format(col="c.region_code")}
         QUALIFY c.year = max(c.year) OVER (PARTITION BY c.region_code)""",
-    # The releases behind the briefing's figures: observations mapped to a catalog indicator. A yearbook's other
-    # tables (most of its ~1 M cells) print nowhere in it, so a new section that maps to nothing changes no
-    # briefing and re-renders none (briefings.batch).
+    # The releases of the observations mapped to a catalog indicator, the ones a briefing's figures are read from
+    # (of every source in the published warehouse: int_indicator_values then keeps the active sources and one
+    # source per value). A yearbook's other tables (most of its ~1 M cells) print nowhere in a briefing, so a new
+    # section that maps to nothing changes none and re-renders none (briefings.batch).
     "provenance": f"""
         SELECT region_code, source, dataset, release, min(release_date) AS release_date,
                max(retrieved_at) AS retrieved_at, count(*) AS observations

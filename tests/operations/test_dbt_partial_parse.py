@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import settings
-from dagster_project.assets.dbt import prune_builds
+from dagster_project.assets.dbt import LEGACY_BUILDS, prune_builds
 from dagster_project.settings import DEMO_LABEL, Paths
 from tests.operations.conftest import published_build, run_refresh
 
@@ -50,7 +50,7 @@ def test_a_second_build_in_a_home_reuses_the_parse_and_carries_its_own_build_id(
 
 
 def test_old_build_folders_are_pruned_but_never_the_newest_the_running_or_a_recent_one(tmp_path: Path) -> None:
-    """Every build writes a folder (compiled SQL, manifest, run results, dbt.log: ~2 MB) into the home; a monthly
+    """Every build writes a folder (compiled SQL, manifest, run results, dbt.log: ~5 MB) into the home; a monthly
     or daily schedule must not fill the disk with them."""
     now = 1_000_000_000.0
     ages_h = {f"b{i:02d}": 10.0 + i for i in range(9)}  # b00 newest … b08 oldest, all older than an hour
@@ -70,3 +70,21 @@ def test_old_build_folders_are_pruned_but_never_the_newest_the_running_or_a_rece
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b00", "b01", "b02", "b03", "not-a-build.txt",
                                                           "recent", "running"]
     assert prune_builds(tmp_path / "missing") == []
+
+
+def test_build_folders_left_in_the_dbt_project_by_earlier_versions_are_removed(tmp_path: Path) -> None:
+    """Before builds moved into the home, dagster-dbt left them in dbt/target beside the start-up parse: those
+    folders go (but not the parse's own files and folders, nor a build younger than an hour)."""
+    now = 1_000_000_000.0
+    for name, hours in {"regiocode_dbt_assets-abc1234-0000001": 30.0, "regiocode_dbt_assets-abc1235-0000002": 0.2,
+                        "compiled": 30.0, "regiocode_parse_profile": 30.0}.items():
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, (now - hours * 3600, now - hours * 3600))
+    (tmp_path / "manifest.json").write_text("{}")
+
+    removed = prune_builds(tmp_path, pattern=LEGACY_BUILDS, keep_newest=0, now=now)
+
+    assert [p.name for p in removed] == ["regiocode_dbt_assets-abc1234-0000001"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compiled", "manifest.json",
+                                                          "regiocode_dbt_assets-abc1235-0000002",
+                                                          "regiocode_parse_profile"]
