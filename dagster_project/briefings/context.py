@@ -39,6 +39,10 @@ FLOAT_DECIMALS = 10
 _LEVELS = ", ".join(f"'{level}'" for level in BRIEFING_LEVELS)
 # `$regions` is NULL (every briefing region) or a list of region codes.
 _REGION_FILTER = "($regions IS NULL OR list_contains($regions, {col}))"
+# The sources this build's figures came from (marts.build_info.sources: those of int_indicator_values, which keeps
+# the refresh's active sources). marts.observations keeps every source the warehouse ever loaded: a source left out
+# of this refresh must not be named, counted as data or reported confidential in its briefings.
+_BUILD_SOURCE = "{col} IN (SELECT trim(s) FROM marts.build_info, unnest(string_split(sources, ',')) AS t(s))"
 
 QUERIES: dict[str, str] = {
     # The register row of each briefing region, with its district and country names, and how many comparison
@@ -117,15 +121,14 @@ QUERIES: dict[str, str] = {
         FROM marts.code_contributions c JOIN marts.indicators i USING (indicator_code)
         WHERE c.contribution_change IS NOT NULL AND {_REGION_FILTER.format(col="c.region_code")}
         QUALIFY c.year = max(c.year) OVER (PARTITION BY c.region_code)""",
-    # The releases of the observations mapped to a catalog indicator, the ones a briefing's figures are read from
-    # (of every source in the published warehouse: int_indicator_values then keeps the active sources and one
-    # source per value). A yearbook's other tables (most of its ~1 M cells) print nowhere in a briefing, so a new
-    # section that maps to nothing changes none and re-renders none (briefings.batch).
+    # The releases of the observations mapped to a catalog indicator, of the sources this build's figures came
+    # from. A yearbook's other tables (most of its ~1 M cells) print nowhere in a briefing, so a new section that
+    # maps to nothing changes none and re-renders none (briefings.batch).
     "provenance": f"""
         SELECT region_code, source, dataset, release, min(release_date) AS release_date,
                max(retrieved_at) AS retrieved_at, count(*) AS observations
         FROM marts.observations
-        WHERE region_code IS NOT NULL AND indicator_code IS NOT NULL
+        WHERE region_code IS NOT NULL AND indicator_code IS NOT NULL AND {_BUILD_SOURCE.format(col="source")}
           AND {_REGION_FILTER.format(col="region_code")}
         GROUP BY ALL ORDER BY region_code, source, dataset, release""",
     "build": "SELECT build_id, data_label, built_at, sources, releases FROM marts.build_info",
@@ -177,7 +180,7 @@ QUERIES: dict[str, str] = {
         have AS (  -- an observation, or a value the codes use (derived ones: budget per capita = total / population)
             SELECT region_code, indicator_code, max(period) FILTER (WHERE value IS NOT NULL) AS last_year
             FROM (SELECT region_code, indicator_code, period, value FROM marts.observations
-                  WHERE indicator_code IS NOT NULL
+                  WHERE indicator_code IS NOT NULL AND {_BUILD_SOURCE.format(col="source")}
                   UNION ALL
                   SELECT region_code, indicator_code, year, value FROM marts.indicator_profile)
             WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL)
@@ -196,7 +199,7 @@ QUERIES: dict[str, str] = {
                list(DISTINCT o.period ORDER BY o.period) AS years
         FROM marts.observations o JOIN marts.indicators i USING (indicator_code)
         WHERE o.flag = 'c' AND o.region_code IS NOT NULL AND i.family IN ('production', 'institutional', 'social')
-          AND {_REGION_FILTER.format(col="o.region_code")}
+          AND {_BUILD_SOURCE.format(col="o.source")} AND {_REGION_FILTER.format(col="o.region_code")}
         GROUP BY ALL ORDER BY 1, 2, 5""",
     # Revisions brought by the latest release of each source and dataset, to the indicators that feed the codes.
     "revisions": f"""

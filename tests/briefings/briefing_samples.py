@@ -544,6 +544,16 @@ def make_warehouse(path: Path) -> Path:
             ("RU-SVE", "Число музеев", None, 2023, 7.0, None, "v3", "2025-01-01"),
         ],
     )
+    # A source loaded by an earlier refresh but not active in this build (not in build_info.sources): it gave no
+    # figure, so its value, its confidential cell and its release appear nowhere in the briefings.
+    ins(
+        "INSERT INTO marts.observations VALUES ('csv', 'own', ?, ?, ?, ?, ?, ?, 'c1', '2025-05-01', "
+        "TIMESTAMP '2025-05-01 12:00')",
+        [
+            ("RU-KGN", "researchers", "researchers", 2023, 8.0, None),
+            ("RU-SVE", "grp", "grp_per_capita", 2021, None, "c"),
+        ],
+    )
     con.execute(
         "INSERT INTO marts.build_info VALUES ('b1', 'synthetic demo data', TIMESTAMPTZ '2026-11-24 00:00:00+00', "
         "'demo', 'v1, v2')"
