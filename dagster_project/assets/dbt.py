@@ -23,7 +23,6 @@
 import fcntl
 import hashlib
 import json
-import os
 import pprint
 import secrets
 import shutil
@@ -81,8 +80,6 @@ class RegiocodeDbtCliResource(DbtCliResource):
         the previous values restored before it returns (the process is started by then)."""
         with settings.process_environment(env):
             return self.cli(args, **kwargs)
-
-
 
 
 def dbt_resource() -> DbtCliResource:
@@ -339,10 +336,7 @@ def prune_builds(folder: Path, keep: Collection[str] = (), now: float | None = N
 
 
 def _keep_parse(target: Path, paths: Paths) -> None:
-    """Keep the parse of a finished build for this home's next build (atomically: rename)."""
+    """Keep the parse of a finished build for this home's next build (written atomically)."""
     parse = target / PARTIAL_PARSE
     if parse.is_file():
-        paths.dbt_profiles.mkdir(parents=True, exist_ok=True)
-        tmp = paths.dbt_profiles / f".{PARTIAL_PARSE}.{os.getpid()}.tmp"
-        shutil.copyfile(parse, tmp)
-        os.replace(tmp, paths.dbt_profiles / PARTIAL_PARSE)
+        write_atomic(paths.dbt_profiles / PARTIAL_PARSE, parse.read_bytes())

@@ -21,6 +21,7 @@ import pickle
 from collections.abc import Callable
 from pathlib import Path
 
+from dagster_project.files import write_atomic
 from dagster_project.settings import SEEDS_DIR
 
 from .release import sidecar_path
@@ -75,10 +76,7 @@ class FileCache:
                 self.hits += 1
                 return result
         result = importer(path)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(entry)
+        write_atomic(entry, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         return result
 
     def prune(self) -> None:
