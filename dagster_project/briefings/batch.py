@@ -61,6 +61,9 @@ class RenderSummary:
     reused: list[str] = field(default_factory=list)
     files: int = 0
     manifest: Path | None = None
+    # region -> the warehouse build its files were rendered in: this build's id when rendered now, an
+    # earlier one when its figures did not change since (the footer and provenance print that id).
+    builds: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,7 @@ def render_regions(
             if reused is not None:
                 results[code], fingerprints[code] = reused, previous["hash"]
                 summary.reused.append(code)
+                summary.builds[code] = previous.get("build_id")
                 write_state(state_dir, code, {**previous, "files": reused})  # the earlier folder may be removed
                 continue
             previous = {}  # a file is gone: render again
@@ -253,8 +257,11 @@ def render_regions(
     done = {}
     for result in _run(list(tasks.values()), workers):
         done[result.code] = result
+        previous = read_state(state_dir, result.code)
+        build = tasks[result.code].context.get("build_id") if result.rendered else previous.get("build_id")
         write_state(state_dir, result.code, {"hash": result.fingerprint, "context": context_hashes[result.code],
-                                              "files": result.files})
+                                              "files": result.files, "build_id": build})
+        summary.builds[result.code] = build
     for code in tasks:  # in the order of the contexts, whichever worker finished first
         result = done[code]
         results[code], fingerprints[code] = result.files, result.fingerprint
@@ -280,31 +287,40 @@ def render_all(
     contexts = list(contexts)
     summary, results, fingerprints = render_regions(contexts, folder, state_dir, templates_dir, workers, langs)
     for lang in langs:
-        render_index([_index_entry(c) for c in contexts], folder / lang, lang, templates_dir)
+        render_index([_index_entry(c, summary.builds) for c in contexts], folder / lang, lang, templates_dir)
     summary.manifest = write_manifest(folder, results, langs, data_versions or {}, fingerprints,
-                                      templates_fingerprint(templates_dir))
+                                      templates_fingerprint(templates_dir), summary.builds)
     return summary
 
 
-def _index_entry(context: Mapping[str, Any]) -> dict[str, Any]:
+def _index_entry(context: Mapping[str, Any], builds: Mapping[str, str | None]) -> dict[str, Any]:
     entry = index_entry(context)
-    stem = safe_code(context["region"]["code"])
-    entry.update(html=f"{stem}.html", pdf=f"{stem}.pdf")
+    code = context["region"]["code"]
+    stem = safe_code(code)
+    entry.update(html=f"{stem}.html", pdf=f"{stem}.pdf", build_id=context.get("build_id"),
+                 rendered_build_id=builds.get(str(code), context.get("build_id")))
     return entry
 
 
 def write_manifest(folder: Path, results: Mapping[str, Mapping[str, Mapping[str, str]]], langs: Sequence[str],
                    data_versions: Mapping[str, Any], fingerprints: Mapping[str, str] | None = None,
-                   templates: str = "") -> Path:
-    """``manifest.json``: every file with its SHA-256 and size, each region's input fingerprint, the data versions."""
+                   templates: str = "", builds: Mapping[str, str | None] | None = None) -> Path:
+    """``manifest.json``: every file with its SHA-256 and size, each region's input fingerprint, the data versions.
+
+    ``data_versions.build_id`` is the warehouse build published with these files; a file's
+    ``rendered_build_id`` is the build it was rendered in (``builds``), an earlier one when the region's
+    figures did not change since (its footer prints that id; ``null`` when not recorded).
+    """
     fingerprints = fingerprints or {}
+    builds = builds or {}
     files = []
     for code in sorted(results):
         for lang in langs:
             for kind, path in sorted(results[code][lang].items()):
                 p = Path(path)
                 files.append({"region": code, "lang": lang, "kind": kind, "path": str(p.relative_to(folder)),
-                              "sha256": _sha256(p), "bytes": p.stat().st_size, "inputs": fingerprints.get(code)})
+                              "sha256": _sha256(p), "bytes": p.stat().st_size, "inputs": fingerprints.get(code),
+                              "rendered_build_id": builds.get(code)})
     for lang in langs:
         p = folder / lang / "index.html"
         if p.is_file():

@@ -138,6 +138,23 @@ def index_view(
         "lang": lang,
         "t": t,
         "banner": t["demo_banner"] if demo else None,
+        "builds": _builds_note(entries, t),
         "rows": rows,
         "groups": _grouped(rows),
     }
+
+
+def _builds_note(entries: list[Mapping[str, Any]], t: Mapping[str, str]) -> str | None:
+    """The warehouse build behind the list, and how many briefings were kept from an earlier build.
+
+    An entry's ``build_id`` is the build this list was made from, its ``rendered_build_id`` the build its
+    files were rendered in (:func:`dagster_project.briefings.batch.render_regions` keeps a briefing whose
+    figures did not change, and its footer names the build it was rendered in). ``None`` without build ids.
+    """
+    builds = {str(e["build_id"]) for e in entries if e.get("build_id")}
+    if len(builds) != 1:
+        return None
+    build = builds.pop()
+    kept = sum(1 for e in entries if e.get("rendered_build_id") and str(e["rendered_build_id"]) != build)
+    note = t["index_build"].format(build=build)
+    return note + " " + t["index_builds_kept"].format(kept=kept, total=len(entries)) if kept else note

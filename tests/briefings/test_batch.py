@@ -67,8 +67,29 @@ def test_build_id_timestamps_and_noise_below_the_printed_precision_render_nothin
         context.update(build_id="another-build", generated_at="2027-01-01T00:00:00+00:00",
                        built_at="2027-01-01T00:00:00+00:00")
         context["codes"][-1]["production_code"] += 1e-9  # the last bits of a parallel sum
-    again = render_all(contexts, first["root"] / "day2", first["root"] / "state", workers=1)
+    again = render_all(contexts, first["root"] / "day2", first["root"] / "state", workers=1,
+                       data_versions={"build_id": "another-build"})
     assert again.rendered == []
+    # what is kept says which build it was rendered in: the manifest per file, the index in a line
+    rendered_in = first["contexts"][0]["build_id"]
+    manifest = json.loads((first["root"] / "day2" / "manifest.json").read_text())
+    assert manifest["data_versions"]["build_id"] == "another-build"
+    assert {f["rendered_build_id"] for f in manifest["files"] if f["region"]} == {rendered_in}
+    assert again.builds == dict.fromkeys(("RU-SVE", "RU-CHE", "RU-TYU"), rendered_in)
+    index = (first["root"] / "day2" / "en" / "index.html").read_text()
+    assert "Warehouse build another-build. 3 of 3 briefings print the same figures as in an earlier build" in index
+    assert f"{rendered_in}" in (first["root"] / "day2" / "en" / "RU-SVE.html").read_text()  # as rendered then
+    # a region rendered again in a later build carries that build's id, in the state as in the manifest
+    contexts[1]["codes"][-1]["production_code"] = 0.7
+    third = render_all(contexts, first["root"] / "day3", first["root"] / "state", workers=1,
+                       data_versions={"build_id": "another-build"})
+    assert third.builds["RU-CHE"] == "another-build" and third.builds["RU-SVE"] == rendered_in
+    assert "2 of 3 briefings" in (first["root"] / "day3" / "en" / "index.html").read_text()
+
+
+def test_the_index_names_the_build_and_no_kept_briefings_when_all_were_rendered_now(first: dict) -> None:
+    index = (first["root"] / "day1" / "ru" / "index.html").read_text()
+    assert f"Сборка хранилища {first['contexts'][0]['build_id']}." in index and "сохранены" not in index
 
 
 def test_a_visible_change_renders_only_that_region(first: dict) -> None:
