@@ -69,7 +69,18 @@ class FileReport:
         count = f"{len(self.failed)} file{'s' if len(self.failed) > 1 else ''}"
         where = f" (moved to {moved[0].moved_to.parent}/ with a {REASON_SUFFIX})" if moved else ""
         verb = "quarantined" if len(moved) == len(self.failed) else "not imported"
-        return f"{count} {verb}{where}: " + "; ".join(f"{f.path.name}: {_short(f)}" for f in self.failed)
+        reasons = "; ".join(f"{f.path.name}: {_short(f)}" for f in self.failed)
+        return f"{count} {verb}{where}: {reasons}. {remedy(self.failed)}"
+
+
+def remedy(failed: list[FailedFile]) -> str:
+    """What to do about ``failed`` files, in one sentence: a quarantined file comes back as a readable copy
+    dropped into the inbox it was moved out of; a file named by the ``path`` setting is fixed where it is."""
+    inboxes = sorted({str(f.moved_to.parent.parent) for f in failed if f.moved_to is not None})
+    if inboxes:
+        return (f"To import {'it' if len(failed) == 1 else 'them'}, put a readable copy into {', '.join(inboxes)}/ "
+                "and refresh (what is quarantined is never read again)")
+    return f"To import {'it' if len(failed) == 1 else 'them'}, replace the file with a readable copy and refresh"
 
 
 def _short(failed: FailedFile) -> str:
@@ -148,7 +159,7 @@ def quarantine(path: Path, inbox: Path, reason: str) -> Path | None:
     path.replace(dest)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     with os.fdopen(os.open(_reason_file(dest), flags, 0o644), "w", encoding="utf-8") as handle:
-        handle.write(reason + "\n")
+        handle.write(f"{reason}\n{remedy([FailedFile(path, reason, dest)])}.\n")
     return dest
 
 
@@ -188,7 +199,8 @@ def import_each_file(files: list[Path], importer: Callable[[Path], ImportBatch],
 def rejects_of(failed: Iterable[FailedFile], source: str) -> ImportBatch:
     """A batch of the ``raw.rejects`` rows "file not imported: …" of ``failed`` files (notes: the same reasons)."""
     rows = [{"source": source, "origin": str(f.path), "cell_ref": None, "raw_value": None,
-             "reason": f"file not imported: {f.reason}" + (f"; moved to {f.moved_to}" if f.moved_to else ""),
+             "reason": f"file not imported: {f.reason}" + (f"; moved to {f.moved_to}" if f.moved_to else "")
+             + f". {remedy([f])}",
              "retrieved_at": datetime.now(UTC)} for f in failed]
     return ImportBatch(source=source, observations=pd.DataFrame(), rejects=pd.DataFrame(rows),
                        notes=[row["reason"] for row in rows])

@@ -131,10 +131,13 @@ def test_any_exception_of_one_file_quarantines_it_with_its_reason_and_the_others
     (failed,) = report.failed
     moved = run.inbox / "quarantine" / "b_bad.xlsx"
     assert failed.moved_to == moved and moved.read_bytes() == b"bad" and not bad.exists()
-    assert reason in moved.with_name("b_bad.xlsx.reason.txt").read_text()
-    assert batch.rejects["reason"].tolist() == [f"file not imported: {failed.reason}; moved to {moved}"]
+    remedy = (f"To import it, put a readable copy into {run.inbox}/ and refresh "
+              "(what is quarantined is never read again)")
+    assert moved.with_name("b_bad.xlsx.reason.txt").read_text() == f"{failed.reason}\n{remedy}.\n"
+    assert batch.rejects["reason"].tolist() == [f"file not imported: {failed.reason}; moved to {moved}. {remedy}"]
     assert report.failures().startswith(f"1 file quarantined (moved to {moved.parent}/ with a .reason.txt): "
                                         f"b_bad.xlsx: ")
+    assert report.failures().endswith(f". {remedy}")
 
 
 def test_symbolic_links_in_the_inbox_are_not_followed(tmp_path: Path) -> None:
@@ -179,7 +182,7 @@ def test_a_reason_file_planted_as_a_link_is_not_written_through(tmp_path: Path) 
     bad.write_bytes(b"x")
     moved = inbox.quarantine(bad, run.inbox, "broken")
     assert moved is not None and moved.name != "bad.xlsx" and target.read_text() == "keep"
-    assert moved.with_name(moved.name + ".reason.txt").read_text() == "broken\n"
+    assert moved.with_name(moved.name + ".reason.txt").read_text().startswith("broken\nTo import it, put")
 
 
 def test_all_failed_reads_as_n_files_quarantined() -> None:
@@ -190,7 +193,24 @@ def test_all_failed_reads_as_n_files_quarantined() -> None:
                                            Path("/i/quarantine/b.csv"))])
     assert report.all_failed
     assert report.failures() == ("2 files quarantined (moved to /i/quarantine/ with a .reason.txt): a.xlsx: empty; "
-                                 "b.csv: cannot be read (KeyError: 'x')")
+                                 "b.csv: cannot be read (KeyError: 'x'). To import them, put a readable copy into "
+                                 "/i/ and refresh (what is quarantined is never read again)")
+    given = FileReport(failed=[inbox.FailedFile(Path("/data/a.xlsx"), "/data/a.xlsx: empty")])  # by the path setting
+    assert given.failures() == ("1 file not imported: a.xlsx: empty. To import it, replace the file with a readable "
+                                "copy and refresh")
+
+
+def test_rosstat_summary_lists_rejected_cells_and_leaves_whole_files_to_the_ingest_line() -> None:
+    from dagster_project.sources.rosstat.batch import summary_lines
+
+    rejects = pd.DataFrame([
+        {"origin": "/i/notes.xlsx", "cell_ref": None, "raw_value": None,
+         "reason": "file not imported: /i/notes.xlsx: not an Excel workbook; moved to /i/quarantine/notes.xlsx"},
+        {"origin": "/i/Раздел 1.xlsx", "cell_ref": "1.2!C7", "raw_value": "12,5*",
+         "reason": "not a number (value '12,5*')"},
+    ])
+    lines = summary_lines([], ImportBatch(source="rosstat", observations=pd.DataFrame(), rejects=rejects))
+    assert lines == ["rejects: 1 × not a number (first: Раздел 1.xlsx!1.2!C7 '12,5*')"]
 
 
 # ----------------------------------------------------------------------------- through the source asset

@@ -130,7 +130,9 @@ def test_only_broken_files_fail_the_source_and_keep_raw(home: Path) -> None:
     out = run_source(home, "rosstat", retries=True)
     message = out["failed"]["rosstat_source"].splitlines()[0].removeprefix("dagster._core.definitions.events.Failure: ")
     assert message == (f"rosstat: 1 file quarantined (moved to {inbox / 'quarantine'}/ with a .reason.txt): "
-                       "regions_2023_8.xlsx: the file is an HTML/XML page, not an Excel workbook (a failed download?)")
+                       "regions_2023_8.xlsx: the file is an HTML/XML page, not an Excel workbook (a failed download?). "
+                       f"To import it, put a readable copy into {inbox}/ and refresh (what is quarantined is never "
+                       "read again)")
     assert out["retried"] == []  # the same file fails the same way: not retried
     assert raw_state(home) == (before[0], before[1] + 1)  # no row lost; the file's reject recorded
     assert_last_good_served(home, published)

@@ -144,7 +144,9 @@ def summary_lines(results: list[FileResult], batch: ImportBatch) -> list[str]:
     assumed = [n for r in results for n in r.notes if " read as " in n]
     if assumed:
         lines.append(f"read with an assumption ({len(assumed)}): " + "; ".join(assumed[:_SUMMARY_ITEMS]))
-    rejects = batch.rejects.assign(why=batch.rejects["reason"].astype(str).str.replace(r" \(.*\)$", "", regex=True))
+    # rejected cells; a whole file's reject ("file not imported: …") is the ingest line's, with what to do
+    cells = batch.rejects[batch.rejects["cell_ref"].notna()] if len(batch.rejects) else batch.rejects
+    rejects = cells.assign(why=cells["reason"].astype(str).str.replace(r" \(.*\)$", "", regex=True))
     for why, group in sorted(rejects.groupby("why"), key=lambda item: -len(item[1]))[:5]:
         first = group.iloc[0]
         lines.append(f"rejects: {len(group)} × {why} (first: {Path(str(first.origin)).name}!{first.cell_ref} "
