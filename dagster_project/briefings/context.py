@@ -183,8 +183,12 @@ QUERIES: dict[str, str] = {
                   WHERE indicator_code IS NOT NULL AND {_BUILD_SOURCE.format(col="source")}
                   UNION ALL
                   SELECT region_code, indicator_code, year, value FROM marts.indicator_profile)
-            WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL)
-        SELECT l.region_code, i.indicator_code, i.name_ru, i.name_en, i.family, h.last_year
+            WHERE {_REGION_FILTER.format(col="region_code")} GROUP BY ALL),
+        loaded AS (  -- the indicators this build's sources hold for any region
+            SELECT DISTINCT indicator_code FROM marts.observations
+            WHERE indicator_code IS NOT NULL AND value IS NOT NULL AND {_BUILD_SOURCE.format(col="source")})
+        SELECT l.region_code, i.indicator_code, i.name_ru, i.name_en, i.family, h.last_year,
+               i.indicator_code IN (SELECT indicator_code FROM loaded) AS in_sources
         FROM latest l CROSS JOIN marts.indicators i
         JOIN marts.regions r ON r.region_code = l.region_code
         LEFT JOIN seeds.universe_indicator_weights uw

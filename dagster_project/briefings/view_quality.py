@@ -39,7 +39,10 @@ def quality_section(context: Mapping[str, Any], latest_year: str, say: Say) -> d
                    key=lambda n: (format_year(n.get("year")), str(n.get("family"))))
     missing = []
     for m in records(quality.get("missing_indicators")):
-        last = format_year(m.get("last_year")) if as_float(m.get("last_year")) is not None else say.t["never_reported"]
+        if as_float(m.get("last_year")) is not None:
+            last = format_year(m.get("last_year"))
+        else:  # no value at all: the build's sources lack the indicator, or hold it for other regions only
+            last = say.t["not_for_region" if m.get("in_sources") else "not_in_sources"]
         missing.append(say("missing_item", name=localised(m, "name", lang, fallback=m.get("indicator_code")),
                            family=_family(m.get("family"), say), last=last))
     confidential = [

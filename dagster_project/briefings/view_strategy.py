@@ -35,6 +35,7 @@ from dagster_project.briefings.formatting import (
     text_or_dash,
 )
 from dagster_project.briefings.messages import Say, capitalise, in_sentence, localised, localised_list
+from dagster_project.briefings.view_codes import CODES, latest_row, year_rows
 from dagster_project.briefings.view_groups import Groups
 from dagster_project.briefings.view_indicators import format_value, profile_rows, unit_key
 
@@ -165,6 +166,14 @@ def _strength(name: str, code: str | None, profile: Mapping[str, Mapping[str, An
                n=format_int(n, say.lang))
 
 
+def _codes_missing(context: Mapping[str, Any], year: object, say: Say) -> list[str]:
+    """The defining codes (``code_P P`` …, in words) the region lacks in ``year``: "no weak code" then speaks only
+    of the codes that were computed."""
+    row = latest_row(year_rows(context), year)
+    return [f"{in_sentence(say.t[key])} {symbol}"
+            for symbol, field, _, key in CODES if as_float(row.get(field)) is None]
+
+
 def strategy_section(context: Mapping[str, Any], groups: Groups, say: Say) -> dict[str, Any] | None:
     """The decision with its scores, reasons, strengths and partners; ``None`` when there is none."""
     strategy = as_mapping(context.get("strategy"))
@@ -188,6 +197,8 @@ def strategy_section(context: Mapping[str, Any], groups: Groups, say: Say) -> di
         partners_note = ""
     elif not weak and too_few:
         partners_note = say("partners_too_few", among=among)
+    elif not weak and (missing := _codes_missing(context, strategy.get("year"), say)):
+        partners_note = say("partners_no_weak_computed", among=among, missing=format_list(missing, lang))
     elif not weak:
         partners_note = say("partners_no_weak", among=among)
     else:

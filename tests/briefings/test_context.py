@@ -11,6 +11,7 @@ import pytest
 from briefing_samples import make_warehouse
 
 from dagster_project.briefings.context import build_contexts
+from dagster_project.briefings.view import build_view
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -126,9 +127,9 @@ def test_data_quality(contexts: dict) -> None:
     assert [(m["indicator_code"], m["last_year"]) for m in a["missing_indicators"]] == [("researchers", 2022)]
     assert b["missing_indicators"] == []
     assert b["confidential"] == []  # the confidential cell is of a source this build did not use (csv)
-    assert sorted((m["indicator_code"], m["last_year"]) for m in c["missing_indicators"]) == [
-        ("grp_per_capita", None),
-        ("researchers", None),
+    assert sorted((m["indicator_code"], m["last_year"], m["in_sources"]) for m in c["missing_indicators"]) == [
+        ("grp_per_capita", None, True),  # other regions have them: none for this region, not never published
+        ("researchers", None, True),
     ]
     assert a["confidential"] == [
         {
@@ -159,6 +160,25 @@ def test_an_indicator_outside_the_universe_basket_is_not_missing(tmp_path: Path)
     assert [(m["indicator_code"], m["last_year"]) for m in c["missing_indicators"]] == [("researchers", None)]
     a = contexts["RU-KGN"]["quality"]
     assert [(m["indicator_code"], m["last_year"]) for m in a["missing_indicators"]] == [("researchers", 2022)]
+
+
+def test_an_indicator_no_source_of_the_build_holds_is_missing_as_not_in_the_sources(tmp_path: Path) -> None:
+    """No region has the indicator in this build (its section was not loaded): the briefing must not say Rosstat
+    never published it, only that the loaded sources lack it."""
+    path = make_warehouse(tmp_path / "regiocode.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute("DELETE FROM marts.observations WHERE indicator_code = 'researchers'")
+        con.execute("DELETE FROM marts.indicator_profile WHERE indicator_code = 'researchers'")
+    with duckdb.connect(str(path), read_only=True) as con:
+        contexts = {c["region"]["code"]: c for c in build_contexts(con, generated_at=NOW)}
+    missing = {m["indicator_code"]: m for m in contexts["RU-TYU"]["quality"]["missing_indicators"]}
+    assert (missing["researchers"]["last_year"], missing["researchers"]["in_sources"]) == (None, False)
+    assert (missing["grp_per_capita"]["last_year"], missing["grp_per_capita"]["in_sources"]) == (None, True)
+    ru = [m.replace("\u00a0", " ") for m in build_view(contexts["RU-TYU"], "ru", charts=False)["quality"]["missing"]]
+    en = build_view(contexts["RU-TYU"], "en", charts=False)["quality"]["missing"]
+    assert any("последнее значение: нет в загруженных источниках" in m for m in ru)
+    assert any("last value: none for this region in the loaded sources" in m for m in en)
+    assert not any("never" in m for m in en)
 
 
 def test_provenance_per_release(contexts: dict) -> None:

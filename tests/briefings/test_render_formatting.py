@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from briefing_samples import make_context
 
 from dagster_project.briefings.charts import (
     BOTTOM,
@@ -479,3 +480,21 @@ def test_the_empirical_check_names_its_measure_and_says_where_the_data_differ_fr
         "positive and significant, as in the paper, for money income vs education; negative and significant, the "
         "opposite of the paper's finding, for GRP vs education; no significant relation for consumer spending vs "
         "education.")
+
+
+def test_no_weak_code_speaks_only_of_the_codes_computed() -> None:
+    """A region whose I and S could not be computed (their yearbook sections were not loaded) is not told that
+    none of its codes is weak: only P was compared, and the note names the two missing codes."""
+    context = make_context()
+    context["strategy"].update(weak_families=[], interregional_partners=[], interregional_partners_en=[],
+                               interregional_partners_ru=[])
+    full = build_view(context, "en", charts=False)["strategy"]["partners_note"]
+    assert full.startswith("No code of the region is below the median of the")
+    for row in context["codes"]:
+        row.update(institutional_code=None, social_code=None)
+    en = build_view(context, "en", charts=False)["strategy"]["partners_note"]
+    assert en.startswith("No computed code of the region is below the median of the")
+    assert "(institutional code I and social code S: not computed from the data loaded, see Data quality)" in en
+    ru = build_view(context, "ru", charts=False)["strategy"]["partners_note"].replace("\u00a0", " ")
+    assert ru.startswith("Ни один из рассчитанных кодов региона не ниже медианы")
+    assert "не рассчитаны по загруженным данным: институциональный код I и социальный код S" in ru
