@@ -347,8 +347,14 @@ def instruments_section(context: Mapping[str, Any], groups: Groups, say: Say) ->
     scope_note = ""
     if survey and survey["scope"] in ("country", "abroad", "unspecified"):
         scope_note = say(f"survey_scope_{survey['scope']}", population=survey["population"] or DASH)
+    none_note = say.t["instruments_none"]
+    complete = [r for r in year_rows(context) if all(as_float(r.get(f)) is not None for _, f, _, _ in CODES)]
+    if not merged and not complete and (missing := _codes_missing(context, context.get("latest_year"), say)):
+        # the weakest code is chosen among all three, in the latest year that has them (marts.instruments)
+        none_note = say("instruments_none_codes_missing", missing=format_list(missing, say.lang))
     return {
         "groups": merged,
+        "none_note": none_note,
         "survey": survey,
         "scope_note": scope_note,
         "indicative": bool(scope_note),

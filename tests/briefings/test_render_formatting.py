@@ -498,3 +498,20 @@ def test_no_weak_code_speaks_only_of_the_codes_computed() -> None:
     ru = build_view(context, "ru", charts=False)["strategy"]["partners_note"].replace("\u00a0", " ")
     assert ru.startswith("Ни один из рассчитанных кодов региона не ниже медианы")
     assert "не рассчитаны по загруженным данным: институциональный код I и социальный код S" in ru
+
+
+def test_no_instruments_says_why_when_a_defining_code_is_never_computed() -> None:
+    """marts.instruments answers the weakest of the three codes in the latest year that has all three: a region
+    with P alone gets none, and the briefing says which codes are missing rather than a bare 'none proposed'."""
+    context = make_context()
+    context["instruments"] = []
+    assert build_view(context, "en", charts=False)["instruments"]["none_note"] == (
+        "No instruments are proposed for this region.")
+    for row in context["codes"]:
+        row.update(institutional_code=None, social_code=None)
+    note = build_view(context, "en", charts=False)["instruments"]["none_note"]
+    assert note == ("No instruments are proposed: they answer the weakest of the three defining codes, and the "
+                    "institutional code I and social code S could not be computed from the data loaded in any year "
+                    "(see Data quality).")
+    ru = build_view(context, "ru", charts=False)["instruments"]["none_note"].replace("\u00a0", " ")
+    assert "ни за один год не рассчитаны: институциональный код I и социальный код S" in ru
