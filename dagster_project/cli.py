@@ -208,8 +208,16 @@ def _say(kind: str, text: str) -> None:
 
 
 def _print_summary(summary: dict[str, Any], sources: list[str]) -> None:
-    table = Table(title="regiocode refresh", show_header=False)
+    """The summary table, then each source's notes; a refresh that found nothing changed says so first, and its
+    table is the recorded one of the refresh that left the outputs (only its time is this run's)."""
+    unchanged = summary.get("unchanged")
+    if unchanged:
+        out.print(Text(f"{refresh_inputs.UNCHANGED} (as the refresh of {unchanged[:19]} UTC left them)"))
+    title = f"regiocode refresh of {unchanged[:19]} UTC (nothing changed since)" if unchanged else "regiocode refresh"
+    table = Table(title=title, show_header=False)
     for label, value in report.summary_rows(summary, sources):
+        if unchanged and label == "time":
+            value = f"{value} (nothing to do)"
         table.add_row(label, Text(value))
     out.print(table)
     for line in report.source_notes(summary["metadata"], sources):
@@ -217,8 +225,6 @@ def _print_summary(summary: dict[str, Any], sources: list[str]) -> None:
     label = summary["metadata"].get("published_warehouse", {}).get("data_label")
     if label == DEMO_LABEL:
         out.print(Text(f"Note: built from {DEMO_LABEL}: not official statistics.", style="bold yellow"))
-    if summary.get("unchanged"):
-        out.print(Text(f"{refresh_inputs.UNCHANGED} (as the refresh of {summary['unchanged'][:19]} UTC left them)"))
 
 
 @app.command()

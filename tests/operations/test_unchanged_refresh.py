@@ -101,6 +101,9 @@ def test_unchanged_refresh_loads_neither_dagster_nor_dbt(base_home: Path, tmp_pa
     second = _refresh(home)
     assert second.returncode == 0, second.stderr[-3000:]
     assert refresh_inputs.UNCHANGED in second.stdout.replace("\n", " ")
+    # the table is the recorded refresh's, titled so; only its time is this run's
+    assert second.stdout.index(refresh_inputs.UNCHANGED) < second.stdout.index("(nothing changed since)")
+    assert "(nothing to do)" in second.stdout
     modules = _imported(second.stderr)
     assert not {"dagster", "dagster_dbt", "dbt"} & modules
     assert Paths(home).published_db.stat().st_mtime_ns == published
