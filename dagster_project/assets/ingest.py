@@ -170,8 +170,11 @@ def source_asset(source: Source) -> AssetsDefinition:
 
 
 def import_summary(loaded: LoadResult, batch: ImportBatch, files: FileReport) -> str:
-    """One line on what an import did: rows, files, rejects, files quarantined, links not followed."""
-    parts = [f"{loaded.observations} rows" + (f" from {len(files.imported)} files" if batch.files else ""),
+    """One line on what an import did: rows, files (how many read, how many unchanged since their last import),
+    rejects, files quarantined, links not followed."""
+    read = len(files.imported) - files.cached
+    cached = f" ({read} read, {files.cached} unchanged since imported: not read again)" if files.cached else ""
+    parts = [f"{loaded.observations} rows" + (f" from {len(files.imported)} files{cached}" if batch.files else ""),
              f"{loaded.rejects} rejects"]
     if files.failed:
         parts.append(files.failures())

@@ -55,6 +55,8 @@ class FileReport:
     imported: list[Path] = field(default_factory=list)
     failed: list[FailedFile] = field(default_factory=list)
     links_skipped: list[Path] = field(default_factory=list)
+    # of ``imported``: how many were taken from the source's per-file cache, not read again (:func:`note_cached`)
+    cached: int = 0
 
     @property
     def all_failed(self) -> bool:
@@ -103,6 +105,11 @@ def file_report() -> Iterator[FileReport]:
         yield report
     finally:
         _REPORT.reset(token)
+
+
+def note_cached(files: int) -> None:
+    """Record that ``files`` of this import's files were unchanged since their last import and not read again."""
+    _report().cached += files
 
 
 def _report() -> FileReport:

@@ -12,10 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dagster_project.assets.ingest import import_summary
 from dagster_project.settings import Paths
 from dagster_project.sources import registry
+from dagster_project.sources.inbox import file_report
 from dagster_project.sources.rosstat import import_rosstat, import_source
 from dagster_project.sources.rosstat.cache import CACHE_FOLDER, file_key, importer_fingerprint
+from dagster_project.warehouse import LoadResult
 
 GRP = "Раздел 8 - Валовой региональный продукт.xlsx"
 FIXED_ASSETS = "Раздел 9 - Основные фонды.xlsx"
@@ -59,8 +62,13 @@ def test_new_section_beside_a_cached_one_gives_the_batch_of_importing_both(yearb
     home = tmp_path / "home"
     _refresh(home, yearbook)
     shutil.copy2(shared_data / "rosstat" / "regions_of_russia_2023" / FIXED_ASSETS, yearbook / FIXED_ASSETS)
-    incremental = _refresh(home, yearbook)
+    with file_report() as files:
+        incremental = _refresh(home, yearbook)
     assert "1 of 2 files unchanged since they were imported: not read again" in incremental.notes
+    # the refresh's ingest line says how many files were read
+    line = import_summary(LoadResult(len(incremental.observations), len(incremental.rejects), 0), incremental, files)
+    assert line.startswith(f"{len(incremental.observations)} rows from 2 files (1 read, 1 unchanged since imported: "
+                           "not read again); ")
     whole = import_rosstat([yearbook])
     pd.testing.assert_frame_equal(incremental.observations, whole.observations)
     pd.testing.assert_frame_equal(incremental.rejects, whole.rejects)

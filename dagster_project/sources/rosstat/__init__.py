@@ -21,7 +21,7 @@ import pandas as pd
 
 from dagster_project.seeds import read_seed
 from dagster_project.sources.base import ImportBatch, SourceError, SourceRun
-from dagster_project.sources.inbox import given_files, import_each_file, inbox_files, require_files
+from dagster_project.sources.inbox import given_files, import_each_file, inbox_files, note_cached, require_files
 from dagster_project.sources.rosstat.batch import build_batch, notes_of, summary_lines
 from dagster_project.sources.rosstat.cache import CACHE_FOLDER, FileCache, importer_fingerprint
 from dagster_project.sources.rosstat.pull import pull_rosstat_urls
@@ -116,6 +116,7 @@ def import_source(run: SourceRun) -> ImportBatch:
     cache.prune()
     if cache.hits:
         batch.notes.append(f"{cache.hits} of {len(files)} files unchanged since they were imported: not read again")
+        note_cached(cache.hits)
     if batch.observations.empty:
         raise SourceError("rosstat: none of the files could be imported: " + "; ".join(batch.notes[-5:]))
     return batch
