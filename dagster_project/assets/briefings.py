@@ -188,5 +188,7 @@ def briefing_per_region(context: AssetExecutionContext, regiocode: RegiocodeReso
             "unchanged": len(summary.reused),
             "without_codes": MetadataValue.json(missing),
             "files": MetadataValue.json({code: files for code, files in sorted(results.items())}),
+            # the build each region's files were rendered in (an earlier one when its figures did not change)
+            "rendered_build_id": MetadataValue.json(dict(sorted(summary.builds.items()))),
         }
     )

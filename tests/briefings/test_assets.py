@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def test_one_partition_renders_its_region_and_the_batch_reuses_it(home: Path) ->
     assert result.success
     meta = _meta(result, "briefing_per_region")
     assert meta["rendered"] == 1 and meta["unchanged"] == 0
+    build = json.loads((home / "state" / "briefings" / "RU-SVE.json").read_text())["build_id"]
+    assert build and meta["rendered_build_id"] == {"RU-SVE": build}  # the published build it was rendered from
     work = home / "briefings" / ".builds" / "regions"  # partitions render into a work folder, nothing published
     assert sorted(p.name for p in (work / "ru").iterdir()) == ["RU-SVE.html", "RU-SVE.pdf"]
     assert not (home / "briefings" / "latest").exists()
