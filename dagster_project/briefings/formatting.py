@@ -55,6 +55,12 @@ _MONTHS = {
     ),
 }
 
+# a month on its own (``май 2024 г.``): the nominative, where a day's date takes the genitive
+_MONTHS_NOMINATIVE_RU = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь",
+                         "октябрь", "ноябрь", "декабрь")
+_YEAR_LABEL = re.compile(r"^(\d{4})$")
+_MONTH_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
+
 _LEADING_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?![\dT:])(.*)$", re.DOTALL)
 
 
@@ -171,6 +177,28 @@ def _format_offset(offset: timedelta | None) -> str:
     sign = "+" if offset >= timedelta(0) else MINUS
     minutes = abs(int(offset.total_seconds())) // 60
     return f" UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_release_date(value: object, release: object, lang: str) -> str:
+    """A release's date as precise as its label states it.
+
+    A release labelled by a year or a month (``2024``, ``2024-05``) is dated by the end of that period when its
+    source gives no day (sources/csv ``release_date``, sources/base: 31 December of the year): such a date is
+    printed as the period (``2024 г.`` / ``2024``, ``май 2024 г.`` / ``May 2024``), never as a day the data does
+    not state. Any other date is :func:`format_date`'s.
+    """
+    check_lang(lang)
+    moment = parse_datetime(value) if value is not None else None
+    label = str(release).strip() if release is not None else ""
+    if moment is not None and (year := _YEAR_LABEL.match(label)) and (moment.year, moment.month, moment.day) == (
+            int(year[1]), 12, 31):
+        return f"{moment.year}{NBSP}г." if lang == "ru" else str(moment.year)
+    month = _MONTH_LABEL.match(label)
+    if moment is not None and month and (moment.year, moment.month) == (int(month[1]), int(month[2])) \
+            and (moment + timedelta(days=1)).month != moment.month:
+        name = _MONTHS_NOMINATIVE_RU[moment.month - 1] if lang == "ru" else _MONTHS[lang][moment.month - 1]
+        return f"{name} {moment.year}{NBSP}г." if lang == "ru" else f"{name} {moment.year}"
+    return format_date(value, lang)
 
 
 def format_date(value: object, lang: str, with_time: bool = False) -> str:

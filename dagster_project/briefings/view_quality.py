@@ -19,6 +19,7 @@ from dagster_project.briefings.formatting import (
     format_int,
     format_number,
     format_percent,
+    format_release_date,
     format_year,
     plural,
     records,
@@ -58,7 +59,7 @@ def quality_section(context: Mapping[str, Any], latest_year: str, say: Say) -> d
          "change": format_percent(r.get("relative_change"), lang, 2, share=True)
          if as_float(r.get("relative_change")) is not None else DASH,
          "releases": f"{text_or_dash(r.get('old_release'))} → {text_or_dash(r.get('new_release'))}",
-         "release_date": format_date(r.get("new_release_date"), lang)}
+         "release_date": format_release_date(r.get("new_release_date"), r.get("new_release"), lang)}
         for r in records(quality.get("revisions"))
     ]
     total = int(as_float(quality.get("revisions_total")) or 0)
@@ -103,7 +104,7 @@ def provenance_rows(context: Mapping[str, Any], say: Say) -> list[dict]:
         {
             "source": _source_name(p.get("source"), say),
             "dataset": _dataset_name(p.get("dataset"), say),
-            "release_date": format_date(p.get("release_date"), lang),
+            "release_date": format_release_date(p.get("release_date"), p.get("release"), lang),
             "retrieved_at": format_date(p.get("retrieved_at"), lang, with_time=True),
             "observations": format_int(p.get("observations"), lang),
         }
@@ -125,10 +126,11 @@ def latest_release(context: Mapping[str, Any], lang: str, latest_year: str = DAS
     """The date of the latest release the numbers were read from (a dash when no source gave one, or when the
     date precedes the data's own latest year: no release predates its data, so such a date is a source's
     misreading, not something to print at the top of a briefing)."""
-    dates = [str(p.get("release_date")) for p in records(context.get("provenance")) if p.get("release_date")]
-    if not dates:
+    dated = [(str(p.get("release_date")), p.get("release")) for p in records(context.get("provenance"))
+             if p.get("release_date")]
+    if not dated:
         return DASH
-    latest = max(dates)
+    latest, release = max(dated, key=lambda d: d[0])
     if latest_year != DASH and latest[:4].isdigit() and int(latest[:4]) < int(latest_year):
         return DASH
-    return format_date(latest, lang)
+    return format_release_date(latest, release, lang)

@@ -36,6 +36,7 @@ from dagster_project.briefings.formatting import (
     format_number,
     format_p_value,
     format_percent,
+    format_release_date,
     format_vintage,
     format_year,
     safe_code,
@@ -95,6 +96,22 @@ def test_dates_are_localised() -> None:
     assert format_date("2024-03-01", "ru", with_time=True) == f"1{NBSP}марта 2024{NBSP}г."
     assert format_date("spring 2024", "en") == "spring 2024"
     assert format_date(None, "ru") == DASH
+
+
+def test_a_release_date_is_printed_as_precisely_as_its_label_states_it() -> None:
+    """csv's release_date: '2024-05' → 2024-05-31, '2024' → 2024-12-31 (the period's end, for ordering); the
+    briefing prints the period, not a day the data never stated. A real day stays a day."""
+    assert format_release_date("2024-05-31", "2024-05", "ru") == f"май 2024{NBSP}г."
+    assert format_release_date("2024-05-31", "2024-05", "en") == "May 2024"
+    assert format_release_date("2024-02-29", "2024-02", "en") == "February 2024"
+    assert format_release_date("2023-12-31", "2023", "ru") == f"2023{NBSP}г."
+    assert format_release_date("2023-12-31", "2023", "en") == "2023"
+    # a day that is not the period's end, another label, no label: the day as stated
+    assert format_release_date("2023-12-26", "2023", "ru") == f"26{NBSP}декабря 2023{NBSP}г."
+    assert format_release_date("2024-05-15", "2024-05", "en") == f"15{NBSP}May 2024"
+    assert format_release_date("2024-05-31", "v2", "en") == f"31{NBSP}May 2024"
+    assert format_release_date("2024-05-31", None, "en") == f"31{NBSP}May 2024"
+    assert format_release_date(None, "2024", "en") == DASH
 
 
 def test_vintage_localises_a_leading_date_and_keeps_the_rest() -> None:
