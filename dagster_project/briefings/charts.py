@@ -113,10 +113,10 @@ def _years(rows: Iterable[object]) -> list[int]:
 def year_ticks(first: int, last: int, max_ticks: int = 8) -> list[int]:
     """Years to label on the x axis: round years on a step of 1, 2, 5, 10, 20, 25 or 50 (at most ``max_ticks``),
     and always the first and the last year, so the range reads off the axis; a round year too close to an end
-    (less than half a step) gives way to it."""
+    (half a step or less: 2012 beside 2011 on a step of 2) gives way to it."""
     span = last - first
     step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if span // s + 1 <= max_ticks), 100)
-    inner = [y for y in range(first + 1, last) if y % step == 0 and min(y - first, last - y) * 2 >= step]
+    inner = [y for y in range(first + 1, last) if y % step == 0 and min(y - first, last - y) * 2 > step]
     return sorted({first, *inner, last})
 
 

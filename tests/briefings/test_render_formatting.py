@@ -203,6 +203,7 @@ def test_year_ticks() -> None:
     assert year_ticks(2001, 2023) == [2001, 2005, 2010, 2015, 2020, 2023]
     assert year_ticks(2004, 2023) == [2004, 2010, 2015, 2020, 2023]  # 2005 is too close to 2004
     assert year_ticks(2018, 2023) == [2018, 2019, 2020, 2021, 2022, 2023]
+    assert year_ticks(2011, 2022) == [2011, 2014, 2016, 2018, 2020, 2022]  # the dynamics chart's 12 years: no 2012
     assert year_ticks(2023, 2023) == [2023]
 
 
