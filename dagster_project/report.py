@@ -62,7 +62,7 @@ def summary_rows(summary: Mapping[str, Any], sources: Sequence[str]) -> list[tup
             ("rows (raw, active sources)", str(raw.get("rows", "—"))),
             ("regions", str(raw.get("regions", "—"))),
             ("years", str(raw.get("years", "—"))),
-            ("rejects", str(meta.get("raw_rejects", {}).get("rejects", 0)))]
+            ("rejects (raw, active sources)", str(meta.get("raw_rejects", {}).get("rejects", 0)))]
     if brief:
         rows.append(("briefings", str(brief.get("outcome") or f"{brief.get('regions', 0)} regions → "
                                                                f"{brief.get('folder', '—')}")))
