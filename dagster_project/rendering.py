@@ -4,7 +4,8 @@
   last columns kept and the middle elided to fit the terminal, the first and last rows with a footer
   "N rows (K shown) … M columns (K shown)", column types under the names, control characters shown
   escaped (``\\n``, ``\\e``) and nothing read as markup. Doubles are rounded to 6 significant digits for
-  the eye (CSV and JSON keep every digit).
+  the eye, but never to fewer than one decimal: 881700.6 stays 881700.6 (not "881701.0", which reads as
+  exact), 1234567.89 shows as 1234567.9 (CSV and JSON keep every digit).
 * ``line`` — one ``column = value`` line per column, a blank line between rows (the shell's ``.mode line``),
   for results too wide for any table.
 * ``csv`` / ``json`` — streamed in Arrow batches straight from DuckDB, so neither holds more than a batch
@@ -57,7 +58,7 @@ def _rounded(column: str, kind: str) -> str:
     if kind not in _FLOAT_TYPES:
         return column
     return (f"CASE WHEN {column} IS NULL OR {column} = 0 OR NOT isfinite({column}) THEN {column}::DOUBLE "
-            f"ELSE round({column}, greatest(0, {SIGNIFICANT_DIGITS} - ceil(log10(abs({column}))))::INTEGER) END")
+            f"ELSE round({column}, greatest(1, {SIGNIFICANT_DIGITS} - ceil(log10(abs({column}))))::INTEGER) END")
 
 
 def show_table(rel: duckdb.DuckDBPyRelation, max_rows: int = DEFAULT_MAX_ROWS, width: int | None = None) -> None:

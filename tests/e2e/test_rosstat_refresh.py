@@ -164,7 +164,7 @@ def test_cli_summary_names_the_release_and_what_was_skipped(first: FirstRefresh)
     6.2.2. and the contents file, one reject (3.18.!F78 «ё», a stray letter), none for a printed convention."""
     out = first.run.stdout
     assert "rosstat" in out and OFFICIAL_LABEL in out
-    assert re.search(r"rejects\s*│\s*1\s*│", out), out
+    assert re.search(r"rejects \(raw, active sources\)\s*│\s*1\s*│", out), out
     assert "85 regions × 2 languages: 85 rendered" in out
     assert "synthetic" not in out.lower()
     lines = [" ".join(line.split()) for line in out.split("rosstat: ")[1:]]

@@ -53,6 +53,9 @@ def test_doubles_are_rounded_for_the_eye_and_kept_whole_in_csv(home: Path) -> No
                     "'nan'::DOUBLE AS nan")[1]
     assert "0.333333" in out and "0.3333333" not in out
     assert "123456789" in out and "0.3 " in out and "1.5e-09" in out and "nan" in out.lower()
+    # never fewer than one decimal: a large value rounded to a whole number would read as exact
+    big = sql(home, "SELECT 881700.6::DOUBLE AS grp, 1234567.89::DOUBLE AS big", "--format", "line")[1]
+    assert big == "grp = 881700.6\nbig = 1234567.9\n"
     csv = sql(home, "SELECT 1/3 AS third", "--format", "csv")[1]
     assert csv.splitlines()[1] == "0.3333333333333333"
 
