@@ -238,6 +238,7 @@ def render_regions(
     fingerprints: dict[str, str] = {}
     context_hashes: dict[str, str] = {}
     tasks: dict[str, RenderTask] = {}  # by region code, in the order of the contexts
+    rendered_in: dict[str, str | None] = {}  # the build each task's region was last rendered in
     for context in contexts:
         code = str(_mapping(context.get("region")).get("code"))
         context_hashes[code] = context_fingerprint(context, templates)
@@ -252,13 +253,13 @@ def render_regions(
                 write_state(state_dir, code, {**previous, "files": reused})  # the earlier folder may be removed
                 continue
             previous = {}  # a file is gone: render again
+        rendered_in[code] = previous.get("build_id")
         tasks[code] = RenderTask(context, str(folder), templates, Path(templates_dir), tuple(langs),
                                  previous.get("hash"), files)
     done = {}
     for result in _run(list(tasks.values()), workers):
         done[result.code] = result
-        previous = read_state(state_dir, result.code)
-        build = tasks[result.code].context.get("build_id") if result.rendered else previous.get("build_id")
+        build = tasks[result.code].context.get("build_id") if result.rendered else rendered_in[result.code]
         write_state(state_dir, result.code, {"hash": result.fingerprint, "context": context_hashes[result.code],
                                               "files": result.files, "build_id": build})
         summary.builds[result.code] = build
