@@ -39,6 +39,7 @@ from dagster_project.briefings.view_codes import (
     CODES,
     TOP_DRIVERS,
     chart_texts,
+    code_name,
     codes_table,
     contributions,
     contributions_year,
@@ -82,10 +83,6 @@ REFERENCES = ("paper_code_model", "paper_strategy")
 # ---------------------------------------------------------------- the first page: three answers
 
 
-def _code_name(symbol: str, key: str, say: Say) -> str:
-    return f"{in_sentence(say.t[key])} {symbol}"
-
-
 def _code_ranks(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], say: Say) -> list[dict[str, Any]]:
     """Each defining code in its latest year with its rank there (codes without a value are left out)."""
     out = []
@@ -95,7 +92,7 @@ def _code_ranks(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], s
             continue
         rank = ranks_of_year(context, row.get("year")).get(field, {})
         out.append({
-            "name": _code_name(symbol, key, say), "field": field, "year": row.get("year"),
+            "name": code_name(symbol, key, say), "field": field, "year": row.get("year"),
             "value": as_float(row.get(field)), "rank": as_float(rank.get("point_rank")),
             "n": as_float(rank.get("n_regions")),
         })
@@ -135,7 +132,7 @@ def _answer_stand(context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
                          low=format_int(composite.get("rank_low"), lang),
                          high=format_int(composite.get("rank_high"), lang)))
     elif codes:
-        missing = [_code_name(s, k, say) for s, f, _, k in CODES if f not in {c["field"] for c in codes}]
+        missing = [code_name(s, k, say) for s, f, _, k in CODES if f not in {c["field"] for c in codes}]
         parts.append(say("answer_rank_none", region=region, codes=format_list(missing, lang)))
     ranked = [c for c in codes if c["rank"] is not None]
     if len(ranked) >= 2:

@@ -42,6 +42,12 @@ CODES: tuple[tuple[str, str, str, str], ...] = (
     ("S", "social_code", "value_competence_code", "code_S"),
 )
 
+
+def code_name(symbol: str, key: str, say: Say) -> str:
+    """A defining code in words within a sentence, ``institutional code I`` (``key``: its message, ``code_I``)."""
+    return f"{in_sentence(say.t[key])} {symbol}"
+
+
 # the yearly table: (field, column symbol, message key of its full name, signed?)
 TABLE_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
     ("production_code", "P", "code_P", False),

@@ -35,7 +35,7 @@ from dagster_project.briefings.formatting import (
     text_or_dash,
 )
 from dagster_project.briefings.messages import Say, capitalise, in_sentence, localised, localised_list
-from dagster_project.briefings.view_codes import CODES, latest_row, year_rows
+from dagster_project.briefings.view_codes import CODES, code_name, latest_row, year_rows
 from dagster_project.briefings.view_groups import Groups
 from dagster_project.briefings.view_indicators import format_value, profile_rows, unit_key
 
@@ -170,8 +170,7 @@ def _codes_missing(context: Mapping[str, Any], year: object, say: Say) -> list[s
     """The defining codes (``code_P P`` …, in words) the region lacks in ``year``: "no weak code" then speaks only
     of the codes that were computed."""
     row = latest_row(year_rows(context), year)
-    return [f"{in_sentence(say.t[key])} {symbol}"
-            for symbol, field, _, key in CODES if as_float(row.get(field)) is None]
+    return [code_name(symbol, key, say) for symbol, field, _, key in CODES if as_float(row.get(field)) is None]
 
 
 def strategy_section(context: Mapping[str, Any], groups: Groups, say: Say) -> dict[str, Any] | None:
